@@ -1,0 +1,14 @@
+fn main() {
+    // Listing the commands makes each one need a grant in capabilities/ (allow-<command>):
+    // without this, every registered command would be open to every window.
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_info",
+        "server_status",
+        "set_host",
+        "set_language",
+        "set_model",
+        "send_chat",
+        "stop_chat",
+    ]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri-build failed");
+}

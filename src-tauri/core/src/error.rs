@@ -1,0 +1,196 @@
+//! What can go wrong, described for people in both languages, with the CLI's exit codes.
+
+use crate::i18n::Lang;
+use serde::Serialize;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum Error {
+    /// Nothing answered at the host (refused, DNS failure, timeout while connecting).
+    #[error("cannot reach Ollama at {host}: {detail}")]
+    Unreachable { host: String, detail: String },
+    /// Something answered, but it is not Ollama (or not the API asked for).
+    #[error("the server at {host} does not look like Ollama: {detail}")]
+    NotOllama { host: String, detail: String },
+    #[error("model \"{model}\" is not installed")]
+    ModelNotFound { model: String },
+    /// The model is installed but cannot do what was asked (e.g. images to a text-only model).
+    #[error("model \"{model}\" cannot {what}")]
+    ModelUnable { model: String, what: String },
+    /// No installed model can do the job, so none could be chosen.
+    #[error("no installed model can {what}")]
+    NoSuitableModel { what: String },
+    #[error("Ollama is busy: {message}")]
+    Busy { message: String },
+    /// An HTTP error with Ollama's `{"error": …}` body.
+    #[error("Ollama answered {status}: {message}")]
+    Server { status: u16, message: String },
+    /// An `{"error": …}` line inside a stream that had started fine.
+    #[error("Ollama stopped with an error: {message}")]
+    Stream { message: String },
+    /// The connection closed before the final `done` message.
+    #[error("the connection to Ollama was cut before the answer was complete")]
+    ConnectionCut,
+    /// Nothing arrived for too long.
+    #[error("Ollama sent nothing for {secs} s")]
+    Stalled { secs: u64 },
+    /// A reply that does not parse as what Ollama sends.
+    #[error("unexpected reply from Ollama: {detail}")]
+    Protocol { detail: String },
+    #[error("stopped")]
+    Cancelled,
+    #[error("{path}: {reason}")]
+    BadInput { path: String, reason: String },
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// An error as handed to the webview: a stable `kind` for code, and text for people.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    pub kind: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Error {
+    /// A stable machine-readable name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Unreachable { .. } => "unreachable",
+            Error::NotOllama { .. } => "not_ollama",
+            Error::ModelNotFound { .. } => "model_not_found",
+            Error::ModelUnable { .. } => "model_unable",
+            Error::NoSuitableModel { .. } => "no_suitable_model",
+            Error::Busy { .. } => "busy",
+            Error::Server { .. } => "server",
+            Error::Stream { .. } => "stream",
+            Error::ConnectionCut => "connection_cut",
+            Error::Stalled { .. } => "stalled",
+            Error::Protocol { .. } => "protocol",
+            Error::Cancelled => "cancelled",
+            Error::BadInput { .. } => "bad_input",
+            Error::Usage(_) => "usage",
+            Error::Other(_) => "other",
+        }
+    }
+
+    /// The CLI's exit code (its documented contract).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => 2,
+            Error::Unreachable { .. } => 3,
+            Error::ModelNotFound { .. } | Error::ModelUnable { .. } | Error::NoSuitableModel { .. } => 4,
+            Error::BadInput { .. } => 5,
+            _ => 1,
+        }
+    }
+
+    /// What went wrong, in the user's language.
+    pub fn message(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Error::Unreachable { host, detail } => format!("无法连接到 {host} 上的 Ollama：{detail}"),
+            Error::NotOllama { host, detail } => format!("{host} 上的服务器看起来不是 Ollama：{detail}"),
+            Error::ModelNotFound { model } => format!("模型 “{model}” 尚未安装"),
+            Error::ModelUnable { model, what } => format!("模型 “{model}” 不能{}", what_zh(what)),
+            Error::NoSuitableModel { what } => format!("已安装的模型都不能{}", what_zh(what)),
+            Error::Busy { message } => format!("Ollama 正忙：{message}"),
+            Error::Server { status, message } => format!("Ollama 返回 {status}：{message}"),
+            Error::Stream { message } => format!("Ollama 中途出错：{message}"),
+            Error::ConnectionCut => "回答还没完成，与 Ollama 的连接就断开了".into(),
+            Error::Stalled { secs } => format!("Ollama 已经 {secs} 秒没有发送任何内容"),
+            Error::Protocol { detail } => format!("Ollama 的回复无法识别：{detail}"),
+            Error::Cancelled => "已停止".into(),
+            Error::BadInput { path, reason } => format!("{path}：{reason}"),
+            Error::Usage(m) | Error::Other(m) => m.clone(),
+        }
+    }
+
+    /// What to do next, in the user's language, where there is something useful to say.
+    pub fn hint(&self, lang: Lang) -> Option<String> {
+        if let Error::ModelNotFound { model } = self {
+            return Some(match lang {
+                Lang::En => format!("Pull it first (`ollama pull {model}`) or choose an installed model."),
+                Lang::Zh => format!("请先下载它（`ollama pull {model}`），或选择已安装的模型。"),
+            });
+        }
+        let s = match self {
+            Error::Unreachable { .. } => lang.pick(
+                "Install Ollama from https://ollama.com and start it (`ollama serve`), or set its address (Settings in the app, OLLAMA_HOST, or --host).",
+                "请从 https://ollama.com 安装并启动 Ollama（`ollama serve`），或设置其地址（应用中的“设置”、OLLAMA_HOST 或 --host）。",
+            ),
+            Error::NotOllama { .. } => lang.pick(
+                "Check the server address: it should point at Ollama (port 11434 by default).",
+                "请检查服务器地址：它应指向 Ollama（默认端口 11434）。",
+            ),
+            Error::ModelUnable { .. } | Error::NoSuitableModel { .. } => lang.pick(
+                "Choose a model that can (Gemma 3 4b, 12b and 27b see images), or pull one: `ollama pull gemma3:4b`.",
+                "请选择具备该能力的模型（Gemma 3 的 4b、12b、27b 能看图），或下载一个：`ollama pull gemma3:4b`。",
+            ),
+            Error::Busy { .. } => lang.pick(
+                "Wait a moment and try again.",
+                "请稍候再试。",
+            ),
+            Error::ConnectionCut | Error::Stream { .. } => lang.pick(
+                "The partial answer is kept. Try again; if it keeps happening, check Ollama's log.",
+                "已保留部分回答。请重试；如果反复出现，请查看 Ollama 的日志。",
+            ),
+            Error::Stalled { .. } => lang.pick(
+                "Ollama may be overloaded or stuck. Try again, or restart Ollama.",
+                "Ollama 可能过载或卡住了。请重试，或重启 Ollama。",
+            ),
+            Error::Server { status, .. } if *status >= 500 => lang.pick(
+                "Ollama failed while answering. Try again; if it keeps happening, check Ollama's log.",
+                "Ollama 在回答时出错。请重试；如果反复出现，请查看 Ollama 的日志。",
+            ),
+            _ => return None,
+        };
+        Some(s.to_string())
+    }
+
+    pub fn report(&self, lang: Lang) -> ErrorReport {
+        ErrorReport { kind: self.kind(), message: self.message(lang), hint: self.hint(lang) }
+    }
+}
+
+/// The job words used by `ModelUnable`/`NoSuitableModel`, in Chinese.
+fn what_zh(what: &str) -> &str {
+    match what {
+        "see images" => "看图",
+        "chat" => "聊天",
+        "use tools" => "使用工具",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_cli_contract() {
+        let unreachable = Error::Unreachable { host: "h".into(), detail: "refused".into() };
+        assert_eq!(unreachable.exit_code(), 3);
+        assert_eq!(Error::ModelNotFound { model: "m".into() }.exit_code(), 4);
+        assert_eq!(Error::ModelUnable { model: "m".into(), what: "see images".into() }.exit_code(), 4);
+        assert_eq!(Error::BadInput { path: "p".into(), reason: "r".into() }.exit_code(), 5);
+        assert_eq!(Error::Usage("u".into()).exit_code(), 2);
+        assert_eq!(Error::ConnectionCut.exit_code(), 1);
+    }
+
+    #[test]
+    fn both_languages_say_something() {
+        let e = Error::ModelUnable { model: "gemma3:1b".into(), what: "see images".into() };
+        assert_eq!(e.message(Lang::En), "model \"gemma3:1b\" cannot see images");
+        assert_eq!(e.message(Lang::Zh), "模型 “gemma3:1b” 不能看图");
+        assert!(e.hint(Lang::Zh).unwrap().contains("gemma3:4b"));
+        let nf = Error::ModelNotFound { model: "x:1b".into() };
+        assert!(nf.hint(Lang::En).unwrap().contains("ollama pull x:1b"));
+    }
+}

@@ -1,0 +1,18 @@
+//! Gemma Desk's core: all behaviour lives here so that the desktop app (`src-tauri`) and the
+//! CLI (`gemma-desk-cli`) are thin adapters over the same code. No Tauri types in this crate.
+
+pub mod chat;
+pub mod error;
+pub mod host;
+pub mod i18n;
+pub mod models;
+mod ndjson;
+pub mod ollama;
+pub mod settings;
+
+pub use chat::{ChatOutcome, ChatRequest, Message, Role};
+pub use error::{Error, Result};
+pub use host::resolve_host;
+pub use i18n::Lang;
+pub use models::{pick_model, Capability, ModelInfo};
+pub use ollama::{ClientOptions, OllamaClient, ServerStatus};

@@ -1,0 +1,397 @@
+//! The Ollama client: status, models, streamed chat. Every call is made from Rust and carries no
+//! `Origin` header, so Ollama's origin check (which rejects webview origins) never applies.
+
+use crate::chat::{ChatOutcome, ChatRequest, Message};
+use crate::error::{Error, Result};
+use crate::host;
+use crate::models::ModelInfo;
+use crate::ndjson::{truncate, NdjsonReader};
+use futures_util::future::join_all;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::time::Duration;
+use url::Url;
+
+/// Deadlines. Streams have no overall timeout (answers can be long); what is bounded is silence.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub connect_timeout: Duration,
+    /// Quick calls (version, tags, show).
+    pub request_timeout: Duration,
+    /// Silence allowed before the first streamed line: loading a large model from disk is slow.
+    pub first_byte_timeout: Duration,
+    /// Silence allowed between streamed lines once tokens flow.
+    pub idle_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            first_byte_timeout: Duration::from_secs(300),
+            idle_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl ClientOptions {
+    /// Defaults, with `GEMMA_DESK_STALL_SECS` (if set) bounding every silence: for slow links
+    /// that need more patience, and for tests that need less.
+    pub fn from_env() -> Self {
+        let mut o = ClientOptions::default();
+        if let Some(secs) = std::env::var("GEMMA_DESK_STALL_SECS").ok().and_then(|s| s.trim().parse::<f64>().ok()) {
+            if secs > 0.0 {
+                let d = Duration::from_secs_f64(secs);
+                o.first_byte_timeout = d;
+                o.idle_timeout = d;
+                o.request_timeout = o.request_timeout.min(d.max(Duration::from_secs(1)));
+            }
+        }
+        o
+    }
+}
+
+/// What the status bar shows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerStatus {
+    pub host: String,
+    pub version: String,
+    pub models: Vec<ModelInfo>,
+}
+
+#[derive(Clone)]
+pub struct OllamaClient {
+    base: Url,
+    http: reqwest::Client,
+    opts: ClientOptions,
+}
+
+impl OllamaClient {
+    pub fn new(base: Url, opts: ClientOptions) -> Result<Self> {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(opts.connect_timeout)
+            .user_agent(concat!("gemma-desk/", env!("CARGO_PKG_VERSION")));
+        // A system proxy must not intercept a local Ollama (a common cause of "Ollama not found").
+        if host::is_loopback(&base) {
+            b = b.no_proxy();
+        }
+        let http = b.build().map_err(|e| Error::Other(format!("cannot set up HTTP: {e}")))?;
+        Ok(OllamaClient { base, http, opts })
+    }
+
+    /// The host as shown to people.
+    pub fn host(&self) -> String {
+        host::display(&self.base)
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).expect("relative API paths join")
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> Error {
+        let detail = if e.is_timeout() {
+            "no answer in time".to_string()
+        } else if e.is_connect() {
+            // reqwest's own text is nested; the innermost cause is what people recognise.
+            innermost(e)
+        } else {
+            e.to_string()
+        };
+        Error::Unreachable { host: self.host(), detail }
+    }
+
+    async fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T> {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .timeout(self.opts.request_timeout)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        self.json_body(resp, None).await
+    }
+
+    async fn post_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        body: &Value,
+        model: Option<&str>,
+    ) -> Result<T> {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .timeout(self.opts.request_timeout)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        self.json_body(resp, model).await
+    }
+
+    async fn json_body<T: for<'de> Deserialize<'de>>(&self, resp: reqwest::Response, model: Option<&str>) -> Result<T> {
+        let resp = self.check_status(resp, model).await?;
+        let text = resp.text().await.map_err(|_| Error::ConnectionCut)?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::NotOllama { host: self.host(), detail: format!("{e}: {}", truncate(&text, 120)) })
+    }
+
+    /// Turn a non-2xx answer into the matching error, reading Ollama's `{"error": …}` body.
+    async fn check_status(&self, resp: reqwest::Response, model: Option<&str>) -> Result<reqwest::Response> {
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let body = resp.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str().map(str::to_string)))
+            .unwrap_or_else(|| {
+                let t = body.trim();
+                if t.is_empty() {
+                    status.canonical_reason().unwrap_or("error").to_string()
+                } else {
+                    truncate(t, 200)
+                }
+            });
+        Err(classify(status.as_u16(), message, model, &self.host()))
+    }
+
+    /// `GET /api/version`; also proves that the server is Ollama.
+    pub async fn version(&self) -> Result<String> {
+        #[derive(Deserialize)]
+        struct V {
+            version: String,
+        }
+        let v: V = self.get_json("api/version").await?;
+        Ok(v.version)
+    }
+
+    /// Installed models with their capabilities: `/api/tags`, then `/api/show` for each, together.
+    pub async fn list_models(&self) -> Result<Vec<ModelInfo>> {
+        let tags: Tags = self.get_json("api/tags").await?;
+        let shows = join_all(tags.models.iter().map(|t| self.show(&t.name))).await;
+        Ok(tags.models.into_iter().zip(shows).map(|(tag, show)| model_info(tag, show.ok())).collect())
+    }
+
+    /// `POST /api/show` for one model.
+    pub async fn show(&self, model: &str) -> Result<Value> {
+        self.post_json("api/show", &json!({ "model": model }), Some(model)).await
+    }
+
+    /// Everything the status bar needs in one call.
+    pub async fn status(&self) -> Result<ServerStatus> {
+        let version = self.version().await?;
+        let models = self.list_models().await?;
+        Ok(ServerStatus { host: self.host(), version, models })
+    }
+
+    /// Streamed chat over `/api/chat`. `on_delta` gets each piece of text as it arrives; the
+    /// whole answer comes back at the end. Dropping the future closes the connection, which is
+    /// how Ollama learns to stop generating.
+    pub async fn chat(&self, req: &ChatRequest, mut on_delta: impl FnMut(&str)) -> Result<ChatOutcome> {
+        let body = chat_body(req);
+        let resp = self.http.post(self.url("api/chat")).json(&body).send().await.map_err(|e| self.unreachable(&e))?;
+        let resp = self.check_status(resp, Some(&req.model)).await?;
+        let mut lines = NdjsonReader::new(resp, self.opts.first_byte_timeout, self.opts.idle_timeout);
+        let mut out = ChatOutcome { model: req.model.clone(), ..Default::default() };
+        while let Some(line) = lines.next().await? {
+            let chunk: ChatChunk =
+                serde_json::from_value(line).map_err(|e| Error::Protocol { detail: e.to_string() })?;
+            if let Some(message) = chunk.error {
+                return Err(classify_stream_error(message, &req.model));
+            }
+            if let Some(m) = &chunk.message {
+                if !m.content.is_empty() {
+                    on_delta(&m.content);
+                    out.content.push_str(&m.content);
+                }
+            }
+            if chunk.done {
+                out.done_reason = chunk.done_reason;
+                out.prompt_tokens = chunk.prompt_eval_count;
+                out.completion_tokens = chunk.eval_count;
+                out.total_duration_ms = chunk.total_duration.map(|ns| ns / 1_000_000);
+                out.tokens_per_second = match (chunk.eval_count, chunk.eval_duration) {
+                    (Some(n), Some(ns)) if ns > 0 => Some(n as f64 / (ns as f64 / 1e9)),
+                    _ => None,
+                };
+                return Ok(out);
+            }
+        }
+        // The body ended cleanly but without `done: true`: the answer is incomplete.
+        Err(Error::ConnectionCut)
+    }
+}
+
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// Map an HTTP error from Ollama to what it means for the user.
+fn classify(status: u16, message: String, model: Option<&str>, host: &str) -> Error {
+    let lower = message.to_ascii_lowercase();
+    match status {
+        404 if lower.contains("not found") && model.is_some() => {
+            Error::ModelNotFound { model: model.unwrap_or_default().to_string() }
+        }
+        // A 404 with Go's plain-text body: something at that address, but no Ollama API.
+        404 if lower.contains("page not found") || model.is_none() => {
+            Error::NotOllama { host: host.to_string(), detail: message }
+        }
+        403 => Error::NotOllama {
+            host: host.to_string(),
+            detail: format!("access refused (403 {message}); check OLLAMA_ORIGINS or a proxy in between"),
+        },
+        503 => Error::Busy { message },
+        _ if lower.contains("missing data required for image input") => {
+            Error::ModelUnable { model: model.unwrap_or_default().to_string(), what: "see images".into() }
+        }
+        _ => Error::Server { status, message },
+    }
+}
+
+fn classify_stream_error(message: String, model: &str) -> Error {
+    if message.contains("missing data required for image input") {
+        Error::ModelUnable { model: model.to_string(), what: "see images".into() }
+    } else {
+        Error::Stream { message }
+    }
+}
+
+fn chat_body(req: &ChatRequest) -> Value {
+    let mut body = json!({
+        "model": req.model,
+        "messages": req.messages.iter().map(message_json).collect::<Vec<_>>(),
+        "stream": true,
+    });
+    if !req.options.is_empty() {
+        body["options"] = serde_json::to_value(&req.options).unwrap_or(Value::Null);
+    }
+    if let Some(k) = &req.keep_alive {
+        body["keep_alive"] = json!(k);
+    }
+    body
+}
+
+fn message_json(m: &Message) -> Value {
+    serde_json::to_value(m).expect("messages serialise")
+}
+
+#[derive(Deserialize)]
+struct Tags {
+    #[serde(default)]
+    models: Vec<Tag>,
+}
+
+#[derive(Deserialize)]
+struct Tag {
+    name: String,
+    #[serde(default)]
+    size: u64,
+    #[serde(default)]
+    details: TagDetails,
+}
+
+#[derive(Deserialize, Default)]
+struct TagDetails {
+    family: Option<String>,
+    parameter_size: Option<String>,
+    quantization_level: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChatChunk {
+    #[serde(default)]
+    message: Option<ChunkMessage>,
+    #[serde(default)]
+    done: bool,
+    done_reason: Option<String>,
+    error: Option<String>,
+    prompt_eval_count: Option<u64>,
+    eval_count: Option<u64>,
+    eval_duration: Option<u64>,
+    total_duration: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ChunkMessage {
+    #[serde(default)]
+    content: String,
+}
+
+/// Merge `/api/tags` and `/api/show`. Servers older than 0.6.4 report no capabilities: then a
+/// model is assumed to chat, and to see if its `model_info` has a vision tower.
+fn model_info(tag: Tag, show: Option<Value>) -> ModelInfo {
+    let info = show.as_ref().and_then(|s| s.get("model_info")).and_then(Value::as_object);
+    let find_num =
+        |suffix: &str| info.and_then(|m| m.iter().find(|(k, _)| k.ends_with(suffix)).and_then(|(_, v)| v.as_u64()));
+    let vision_image_size = find_num(".vision.image_size").map(|v| v as u32);
+    let context_length = info.and_then(|m| {
+        m.iter().find(|(k, _)| k.ends_with(".context_length") && !k.contains(".vision.")).and_then(|(_, v)| v.as_u64())
+    });
+    let reported: Option<Vec<String>> =
+        show.as_ref().and_then(|s| s.get("capabilities")).and_then(|c| serde_json::from_value(c.clone()).ok());
+    let capabilities = match reported {
+        Some(c) if !c.is_empty() => c,
+        _ => {
+            let mut c = vec!["completion".to_string()];
+            if vision_image_size.is_some() {
+                c.push("vision".into());
+            }
+            c
+        }
+    };
+    ModelInfo {
+        name: tag.name,
+        size: tag.size,
+        family: tag.details.family,
+        parameter_size: tag.details.parameter_size,
+        quantization: tag.details.quantization_level,
+        capabilities,
+        context_length,
+        vision_image_size,
+    }
+}
+
+impl OllamaClient {
+    /// A client for the explicit host (flag or setting), else `OLLAMA_HOST`, else the default.
+    pub fn connect(explicit_host: Option<&str>) -> Result<Self> {
+        let base = host::resolve_host(explicit_host).map_err(|e| Error::Usage(format!("bad Ollama host: {e}")))?;
+        OllamaClient::new(base, ClientOptions::from_env())
+    }
+
+    /// The model to use for a job: the named one, checked to exist and to be able to do every job
+    /// in `needs` — before anything is sent — or, when none is named, the best installed fit.
+    pub async fn resolve_model(&self, named: Option<&str>, needs: &[crate::models::Capability]) -> Result<String> {
+        use crate::models::{pick_model, Capability};
+        match named {
+            Some(name) => {
+                if needs.is_empty() {
+                    return Ok(name.to_string());
+                }
+                let show = self.show(name).await?;
+                let info =
+                    model_info(Tag { name: name.to_string(), size: 0, details: TagDetails::default() }, Some(show));
+                for need in needs {
+                    if !info.can(*need) {
+                        return Err(Error::ModelUnable { model: name.to_string(), what: need.job().into() });
+                    }
+                }
+                Ok(name.to_string())
+            }
+            None => {
+                let models = self.list_models().await?;
+                let job =
+                    needs.iter().find(|c| **c != Capability::Completion).copied().unwrap_or(Capability::Completion);
+                pick_model(&models, needs)
+                    .map(|m| m.name.clone())
+                    .ok_or_else(|| Error::NoSuitableModel { what: job.job().into() })
+            }
+        }
+    }
+}

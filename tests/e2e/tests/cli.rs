@@ -1,0 +1,247 @@
+//! `gemma-desk-cli` as scripts use it: flags, stdout, stderr and exit codes, against the emulator.
+
+use gemma_desk_e2e::emulator::{Emulator, Reply};
+use gemma_desk_e2e::{cli, free_port};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+fn run(args: &[&str], emu: &Emulator) -> Output {
+    cli().arg("--host").arg(emu.url()).args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn chat_requests(emu: &Emulator) -> Vec<Value> {
+    emu.requests_to("/api/chat").into_iter().map(|r| r.body).collect()
+}
+
+#[test]
+fn models_lists_names_sizes_and_capabilities() {
+    let emu = Emulator::start();
+    let out = run(&["models"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = text.lines().find(|l| l.starts_with("gemma3:4b")).expect("gemma3:4b listed");
+    assert!(line.contains("3.3 GB") && line.contains("vision"), "{line}");
+    let small = text.lines().find(|l| l.starts_with("gemma3:1b")).unwrap();
+    assert!(!small.contains("vision"), "{small}");
+}
+
+#[test]
+fn models_json_has_exactly_the_documented_fields() {
+    let emu = Emulator::start();
+    let out = run(&["models", "--json"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!list.is_empty());
+    for m in &list {
+        let mut keys: Vec<_> = m.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["capabilities", "name", "size"]);
+    }
+    let g = list.iter().find(|m| m["name"] == "gemma3:4b").unwrap();
+    assert_eq!(g["capabilities"], json!(["completion", "vision"]));
+    assert_eq!(g["size"], 3338801804u64);
+}
+
+#[test]
+fn chat_streams_the_answer_and_sends_a_clean_request() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::chunks(&["Hel", "lo, ", "world", "!"]));
+    let out = run(&["chat", "Say hello"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Hello, world!\n");
+    let reqs = emu.requests_to("/api/chat");
+    assert_eq!(reqs.len(), 1);
+    let r = &reqs[0];
+    // Defaults to an installed Gemma 3, streams, and carries no Origin (Ollama's CORS check).
+    assert_eq!(r.body["model"], "gemma3:4b");
+    assert_eq!(r.body["stream"], true);
+    assert_eq!(r.body["messages"], json!([{"role": "user", "content": "Say hello"}]));
+    assert!(!r.headers.contains_key("origin"), "{:?}", r.headers);
+}
+
+#[test]
+fn chat_reads_the_prompt_from_stdin_and_takes_a_system_prompt() {
+    let emu = Emulator::start();
+    let mut child = cli()
+        .args(["--host", &emu.url(), "--model", "gemma3:1b", "chat", "--system", "Be brief."])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all("你好，\n世界".as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = &chat_requests(&emu)[0];
+    assert_eq!(body["model"], "gemma3:1b");
+    assert_eq!(
+        body["messages"],
+        json!([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "你好，\n世界"}])
+    );
+    assert!(stdout(&out).contains("你好"), "the emulator echoes the prompt: {}", stdout(&out));
+}
+
+#[test]
+fn chat_json_prints_one_object() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::chunks(&["4", "2"]));
+    let out = run(&["chat", "--json", "6*7?"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("exactly one JSON object on stdout");
+    assert_eq!(v, json!({"answer": "42", "model": "gemma3:4b", "steps": [], "rounds": 1}));
+}
+
+#[test]
+fn ollama_host_is_honoured_and_parsed_like_ollama() {
+    let emu = Emulator::start();
+    // No scheme: http is assumed, as Ollama does.
+    let out =
+        cli().env("OLLAMA_HOST", format!("127.0.0.1:{}", emu.port())).args(["models", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // --host wins over OLLAMA_HOST.
+    let out = cli()
+        .env("OLLAMA_HOST", format!("127.0.0.1:{}", free_port()))
+        .args(["--host", &emu.url(), "models"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn unreachable_server_exits_3_with_a_hint() {
+    let port = free_port();
+    let out = cli().args(["--host", &format!("127.0.0.1:{port}"), "chat", "hi"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: cannot reach Ollama at http://127.0.0.1:"), "{err}");
+    assert!(err.lines().nth(1).unwrap().starts_with("hint: "), "{err}");
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn errors_speak_chinese_to_a_chinese_terminal() {
+    let port = free_port();
+    let out =
+        cli().env("LANG", "zh_CN.UTF-8").args(["--host", &format!("127.0.0.1:{port}"), "models"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("无法连接"), "{}", stderr(&out));
+}
+
+#[test]
+fn missing_model_exits_4() {
+    let emu = Emulator::start();
+    let out = run(&["--model", "gemma9:99b", "chat", "hi"], &emu);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("\"gemma9:99b\" is not installed"), "{err}");
+    assert!(err.contains("ollama pull gemma9:99b"), "{err}");
+}
+
+#[test]
+fn images_to_a_text_only_model_are_refused_before_sending() {
+    let emu = Emulator::start();
+    let img = std::env::temp_dir().join(format!("gd-cli-{}.png", std::process::id()));
+    std::fs::write(&img, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    let out = run(&["--model", "gemma3:1b", "chat", "--image", img.to_str().unwrap(), "what is it?"], &emu);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot see images"), "{}", stderr(&out));
+    assert!(chat_requests(&emu).is_empty(), "nothing may be sent to a model that cannot see");
+    let _ = std::fs::remove_file(img);
+}
+
+#[test]
+fn an_image_goes_to_a_vision_model_with_a_default_prompt() {
+    let emu = Emulator::start();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/cat.jpg");
+    let bytes = std::fs::read(&fixture).expect("the shared image fixtures");
+    let out = run(&["chat", "--image", fixture.to_str().unwrap()], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = &chat_requests(&emu)[0];
+    assert_eq!(body["model"], "gemma3:4b");
+    let msg = &body["messages"][0];
+    assert_eq!(msg["content"], "Describe this image.");
+    let sent = msg["images"][0].as_str().unwrap();
+    assert!(!sent.starts_with("data:"));
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(sent).unwrap();
+    assert_eq!(&decoded[..3], &bytes[..3], "a JPEG went out");
+}
+
+#[test]
+fn unreadable_image_exits_5() {
+    let emu = Emulator::start();
+    let out = run(&["chat", "--image", "/nonexistent/photo.jpg", "hi"], &emu);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stderr(&out).starts_with("error: /nonexistent/photo.jpg: "), "{}", stderr(&out));
+    let empty = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/empty.jpg");
+    let out = run(&["chat", "--image", empty.to_str().unwrap(), "hi"], &emu);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
+    assert!(chat_requests(&emu).is_empty());
+}
+
+#[test]
+fn http_errors_are_reported_with_ollamas_message() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::default().status(500, "model runner has unexpectedly stopped"));
+    let out = run(&["chat", "hi"], &emu);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("500: model runner has unexpectedly stopped"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("hint: "), "{}", stderr(&out));
+
+    emu.push_reply(Reply::default().status(503, "server busy, please try again.  maximum pending requests exceeded"));
+    let out = run(&["chat", "hi"], &emu);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("error: Ollama is busy"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_error_line_mid_stream_keeps_the_partial_answer() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::chunks(&["Part ", "one"]).error_after(2, "an error was encountered while running the model"));
+    let out = run(&["chat", "hi"], &emu);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "Part one\n");
+    assert!(stderr(&out).contains("an error was encountered while running the model"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_cut_connection_is_an_error_not_an_answer() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::chunks(&["Half ", "an ", "answer"]).delay_ms(30).cut_after(2));
+    let out = run(&["chat", "hi"], &emu);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Half an \n");
+    assert!(stderr(&out).contains("cut before the answer was complete"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_stalled_server_times_out() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::chunks(&["Thinking", " more"]).stall_after(1));
+    let out = cli().env("GEMMA_DESK_STALL_SECS", "1").args(["--host", &emu.url(), "chat", "hi"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "Thinking\n");
+    assert!(stderr(&out).contains("sent nothing for 1 s"), "{}", stderr(&out));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let emu = Emulator::start();
+    assert_eq!(run(&[], &emu).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"], &emu).status.code(), Some(2));
+    let out = run(&["chat"], &emu); // stdin is empty
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("error: no prompt"), "{}", stderr(&out));
+    assert_eq!(run(&["--api", "nonsense", "models"], &emu).status.code(), Some(2));
+    assert!(chat_requests(&emu).is_empty());
+}

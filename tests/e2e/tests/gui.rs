@@ -1,0 +1,334 @@
+//! The real app in its real webview: built binary, Xvfb, tauri-driver + WebKitWebDriver, an
+//! isolated profile, and the Ollama emulator as the server. One app at a time (2-core CI).
+
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use gemma_desk_e2e::emulator::{Emulator, Reply};
+use gemma_desk_e2e::{artifacts_dir, binary, free_port, start_driver, Display, Proc, Profile};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+// Not poisoned by a failing test, and fine to hold across awaits.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct App {
+    client: Client,
+    profile: Profile,
+    _driver: Proc,
+    _display: Display,
+}
+
+impl App {
+    async fn launch(profile: Profile, ollama_host: &str) -> App {
+        let display = Display::start();
+        let mut env = profile.env();
+        env.push(("OLLAMA_HOST".into(), ollama_host.into()));
+        let (driver, port) = start_driver(&display, &env);
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), json!({ "application": binary("gemma-desk") }));
+        // tauri-driver listens before WebKitWebDriver behind it is ready: retry the first connect.
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if attempt < 10 => {
+                    eprintln!("WebDriver session attempt {attempt} failed: {e}; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("no WebDriver session with the app: {e}"),
+            }
+        };
+        let app = App { client, profile, _driver: driver, _display: display };
+        app.wait("the page to load", Duration::from_secs(30), "return !!document.getElementById('status')").await;
+        app
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.expect(script)
+    }
+
+    /// Poll a script until it returns something truthy; that value is returned.
+    async fn wait(&self, what: &str, timeout: Duration, script: &str) -> Value {
+        let start = Instant::now();
+        loop {
+            let v = self.js(script).await;
+            let truthy = !matches!(v, Value::Null | Value::Bool(false)) && v != json!("") && v != json!(0);
+            if truthy {
+                return v;
+            }
+            if start.elapsed() > timeout {
+                self.screenshot(&format!("timeout-{}", what.replace(' ', "-"))).await;
+                panic!("timed out waiting for {what}; last value {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    }
+
+    async fn status(&self) -> (String, String) {
+        let v = self.js("const s = document.getElementById('status'); return [s.dataset.state, document.getElementById('status-text').textContent]").await;
+        (v[0].as_str().unwrap().to_string(), v[1].as_str().unwrap().to_string())
+    }
+
+    async fn wait_connected(&self) -> String {
+        self.wait(
+            "the connected status",
+            Duration::from_secs(30),
+            "return document.getElementById('status').dataset.state === 'connected'",
+        )
+        .await;
+        self.status().await.1
+    }
+
+    async fn type_prompt(&self, text: &str) {
+        let prompt = self.client.find(Locator::Css("#prompt")).await.unwrap();
+        prompt.send_keys(text).await.unwrap();
+    }
+
+    async fn send(&self, text: &str) {
+        self.type_prompt(&format!("{text}{}", char::from(Key::Enter))).await;
+    }
+
+    async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    }
+
+    /// The text of the last assistant message.
+    async fn answer(&self) -> String {
+        self.js("const b = [...document.querySelectorAll('.msg.assistant .body')].pop(); return b ? b.textContent : ''")
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn streaming(&self) -> bool {
+        self.js("return !!document.querySelector('.msg.assistant.streaming')").await == json!(true)
+    }
+
+    async fn screenshot(&self, name: &str) {
+        // Screenshots can lag the DOM: let two frames paint first.
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await;
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(artifacts_dir().join(format!("{name}.png")), png);
+        }
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connects_streams_answers_and_keeps_the_conversation() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.set_version("0.12.10");
+    let words: Vec<String> = "Gemma Desk shows each token the moment Ollama sends it, so you can read along."
+        .split_inclusive(' ')
+        .map(str::to_string)
+        .collect();
+    let full: String = words.concat();
+    emu.push_reply(Reply::chunks(&words.iter().map(String::as_str).collect::<Vec<_>>()).delay_ms(150));
+
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    let status = app.wait_connected().await;
+    assert_eq!(status, "Ollama 0.12.10 · 3 models");
+    assert_eq!(app.js("return document.getElementById('model-select').value").await, "gemma3:4b");
+
+    app.send("What does Gemma Desk do?").await;
+    // Tokens appear while the answer is still being written...
+    let partial = app
+        .wait("a partial answer", Duration::from_secs(20), "const b = document.querySelector('.msg.assistant.streaming .body'); return b && b.textContent.length > 0 ? b.textContent : null")
+        .await;
+    let partial = partial.as_str().unwrap().to_string();
+    assert!(full.starts_with(&partial) && partial.len() < full.len(), "{partial:?}");
+    assert!(
+        app.js("return !document.getElementById('stop').hidden && document.getElementById('send').hidden").await
+            == json!(true)
+    );
+    // ...and the whole answer stays when it is done.
+    app.wait(
+        "the answer to finish",
+        Duration::from_secs(30),
+        "return !document.querySelector('.msg.assistant.streaming')",
+    )
+    .await;
+    assert_eq!(app.answer().await, full);
+    assert_eq!(app.js("return document.getElementById('prompt').value").await, "");
+    app.screenshot("chat-streamed").await;
+
+    // A second turn carries the first as context.
+    emu.push_reply(Reply::chunks(&["Yes", ", it does."]));
+    app.send("Really?").await;
+    app.wait("the second answer", Duration::from_secs(20), "return document.querySelectorAll('.msg.assistant').length === 2 && !document.querySelector('.msg.assistant.streaming')").await;
+    assert_eq!(app.answer().await, "Yes, it does.");
+    let chats = emu.requests_to("/api/chat");
+    assert_eq!(chats.len(), 2);
+    assert_eq!(
+        chats[1].body["messages"],
+        json!([
+            {"role": "user", "content": "What does Gemma Desk do?"},
+            {"role": "assistant", "content": full},
+            {"role": "user", "content": "Really?"},
+        ])
+    );
+    assert!(emu.requests().iter().all(|r| !r.headers.contains_key("origin")), "the webview never calls Ollama itself");
+
+    // An error mid-stream is shown in the conversation and the partial answer stays.
+    emu.push_reply(
+        Reply::chunks(&["Partial ", "answer"]).error_after(2, "an error was encountered while running the model"),
+    );
+    app.send("Third").await;
+    let err = app
+        .wait("the error", Duration::from_secs(20), "const e = [...document.querySelectorAll('.msg.assistant')].pop().querySelector('.error'); return e ? e.textContent : null")
+        .await;
+    assert!(err.as_str().unwrap().contains("an error was encountered while running the model"), "{err}");
+    assert_eq!(app.answer().await, "Partial answer");
+
+    // Shift+Enter is a new line, not a send.
+    app.type_prompt(&format!("line one{}{}", char::from(Key::Shift), char::from(Key::Enter))).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(emu.requests_to("/api/chat").len(), 3);
+    assert_eq!(app.js("return document.getElementById('prompt').value").await, "line one\n");
+
+    // The UI speaks Chinese too, and remembers the choice.
+    app.click("#lang-toggle").await;
+    app.wait(
+        "Chinese status",
+        Duration::from_secs(10),
+        "return document.getElementById('status-text').textContent.includes('个模型')",
+    )
+    .await;
+    assert_eq!(app.js("return document.getElementById('send').textContent").await, "发送");
+    app.screenshot("chat-zh").await;
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(app.profile.settings_file()).unwrap()).unwrap();
+    assert_eq!(saved["language"], "zh");
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_and_escape_cancel_a_slow_answer() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.push_reply(Reply::chunks(&["slow "; 200]).delay_ms(150));
+    emu.push_reply(Reply::chunks(&["slower "; 200]).delay_ms(150));
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+
+    for (round, how) in ["button", "escape"].iter().enumerate() {
+        app.send(&format!("Tell me a long story ({how})")).await;
+        app.wait(
+            "some tokens",
+            Duration::from_secs(20),
+            "const b = document.querySelector('.msg.assistant.streaming .body'); return b && b.textContent.length > 10",
+        )
+        .await;
+        if *how == "button" {
+            app.click("#stop").await;
+        } else {
+            app.type_prompt(&char::from(Key::Escape).to_string()).await;
+        }
+        app.wait(
+            "the stopped note",
+            Duration::from_secs(10),
+            &format!("return document.querySelectorAll('.note.stopped').length === {}", round + 1),
+        )
+        .await;
+        assert!(!app.streaming().await);
+        let kept = app.answer().await;
+        assert!(!kept.is_empty(), "the partial answer stays");
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(app.answer().await, kept, "nothing arrives after Stop");
+        // Ollama is told by the closed connection.
+        let start = Instant::now();
+        while !emu.requests_to("/api/chat")[round].client_disconnected {
+            assert!(start.elapsed() < Duration::from_secs(5), "the request was not cancelled");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(app.js("return document.getElementById('send').hidden").await, json!(false));
+    }
+    app.screenshot("chat-stopped").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_host_says_what_to_do_and_recovers_from_settings() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let port = free_port();
+    let dead = format!("127.0.0.1:{port}");
+    let app = App::launch(Profile::new(), &dead).await;
+    app.wait(
+        "the unreachable status",
+        Duration::from_secs(30),
+        "return document.getElementById('status').dataset.state === 'unreachable'",
+    )
+    .await;
+    assert_eq!(app.status().await.1, "Ollama not reachable");
+    let banner =
+        app.js("const b = document.getElementById('unreachable'); return b.hidden ? null : b.textContent").await;
+    let banner = banner.as_str().expect("the banner is shown");
+    assert!(banner.contains(&format!("http://{dead}")), "{banner}");
+    assert!(banner.contains("ollama serve"), "{banner}");
+    app.screenshot("unreachable").await;
+
+    // Ollama starts later at that address: the app notices by itself, no restart or click.
+    let late = Emulator::start_on("127.0.0.1", port).expect("the port is still free");
+    let status = app.wait_connected().await;
+    assert!(status.starts_with("Ollama "), "{status}");
+    assert!(app.js("return document.getElementById('unreachable').hidden").await == json!(true));
+    drop(late);
+    app.click("#status").await; // a click re-checks at once
+    app.wait(
+        "the unreachable status again",
+        Duration::from_secs(15),
+        "return document.getElementById('status').dataset.state === 'unreachable'",
+    )
+    .await;
+
+    // Fix it in Settings: no restart needed.
+    let emu = Emulator::start();
+    app.click("#open-settings").await;
+    app.wait("the settings dialog", Duration::from_secs(5), "return document.getElementById('settings').open").await;
+    app.type_prompt_in("#host-input", &emu.url()).await;
+    app.click("#host-save").await;
+    let status = app.wait_connected().await;
+    assert!(status.starts_with("Ollama "), "{status}");
+    assert!(app.js("return document.getElementById('unreachable').hidden").await == json!(true));
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(app.profile.settings_file()).unwrap()).unwrap();
+    assert_eq!(saved["host"], emu.url());
+
+    // A bad address is refused with a message, and the dialog stays open.
+    app.click("#settings-btn").await;
+    let input = app.client.find(Locator::Css("#host-input")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys("ftp://nowhere").await.unwrap();
+    app.click("#host-save").await;
+    let msg = app
+        .wait(
+            "the address error",
+            Duration::from_secs(5),
+            "return document.getElementById('settings-error').textContent",
+        )
+        .await;
+    assert!(msg.as_str().unwrap().contains("http"), "{msg}");
+    app.close().await;
+}
+
+impl App {
+    async fn type_prompt_in(&self, css: &str, text: &str) {
+        let el = self.client.find(Locator::Css(css)).await.unwrap();
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+}

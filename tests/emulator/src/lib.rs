@@ -1,0 +1,159 @@
+//! A faithful, scriptable Ollama emulator for tests.
+//!
+//! It speaks Ollama's wire protocol (`/api/*` NDJSON streams, the OpenAI-compatible `/v1`
+//! surface, Go-flavoured error messages, the origin check) and lets a test script the replies
+//! and inspect the requests it received:
+//!
+//! ```no_run
+//! use ollama_emulator::{Emulator, Reply};
+//!
+//! let emu = Emulator::start();
+//! emu.push_reply(Reply::text("Hi there").delay_ms(5));
+//! // … point the client at emu.url(), then:
+//! assert_eq!(emu.requests_to("/api/chat").len(), 1);
+//! ```
+//!
+//! The server runs on its own thread with its own Tokio runtime, so the same handle works from
+//! synchronous tests and from inside any async runtime.
+
+mod gojson;
+mod model;
+mod openai;
+mod reply;
+mod server;
+mod state;
+mod stream;
+mod util;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+pub use model::ModelSpec;
+pub use reply::{RecordedRequest, Reply};
+pub use state::DEFAULT_VERSION;
+
+use state::Shared;
+
+/// A running emulator. Dropping it shuts the server down (open connections are closed).
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts on 127.0.0.1 with a random free port and the default models.
+    pub fn start() -> Emulator {
+        Emulator::start_on("127.0.0.1", 0).expect("failed to start the Ollama emulator")
+    }
+
+    /// Starts on `host:port` (port 0 picks a free one).
+    pub fn start_on(host: &str, port: u16) -> std::io::Result<Emulator> {
+        // Bind before spawning so the port is known (and listening) when this returns.
+        let listener = TcpListener::bind((host, port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new());
+        let app = server::router(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let thread = std::thread::Builder::new().name(format!("ollama-emulator-{}", addr.port())).spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("ollama-emulator: {e}");
+                        return;
+                    }
+                };
+                // Not a graceful shutdown: a stalled stream must not keep Drop waiting.
+                tokio::select! {
+                    r = axum::serve(listener, app) => {
+                        if let Err(e) = r {
+                            eprintln!("ollama-emulator: {e}");
+                        }
+                    }
+                    _ = rx => {}
+                }
+            });
+            // Dropping the runtime drops every connection task, closing their sockets.
+            drop(runtime);
+        })?;
+        Ok(Emulator { shared, addr, shutdown: Some(tx), thread: Some(thread) })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Replaces the installed models (the first is listed first by `/api/tags`).
+    pub fn set_models(&self, models: Vec<ModelSpec>) {
+        self.shared.lock().set_models(models);
+    }
+
+    /// Replaces what `/api/pull` can fetch.
+    pub fn set_catalogue(&self, models: Vec<ModelSpec>) {
+        self.shared.lock().catalogue = models;
+    }
+
+    /// Queues a scripted reply (FIFO).
+    pub fn push_reply(&self, reply: Reply) {
+        self.shared.lock().queue.push_back(reply);
+    }
+
+    /// Every request received so far (control endpoints excluded), oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.iter().map(|(_, r)| r.clone()).collect()
+    }
+
+    /// The recorded requests whose path is exactly `path`.
+    pub fn requests_to(&self, path: &str) -> Vec<RecordedRequest> {
+        self.requests().into_iter().filter(|r| r.path == path).collect()
+    }
+
+    /// What `/api/version` reports.
+    pub fn set_version(&self, v: &str) {
+        self.shared.lock().version = v.into();
+    }
+
+    /// Delay before each `/api/pull` progress line.
+    pub fn set_pull_delay_ms(&self, ms: u64) {
+        self.shared.lock().pull_delay_ms = ms;
+    }
+
+    /// When set, every request must carry `Authorization: Bearer <key>` (401 otherwise).
+    pub fn set_api_key(&self, key: Option<String>) {
+        self.shared.lock().api_key = key;
+    }
+
+    /// Extra allowed origins, like `OLLAMA_ORIGINS` (patterns may use one `*`).
+    pub fn set_allowed_origins(&self, origins: Vec<String>) {
+        self.shared.lock().extra_origins = origins;
+    }
+
+    /// Back to the initial state: default models and catalogue, empty queue, no requests,
+    /// default version, no pull delay, no api key.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shared.shutting_down.store(true, Ordering::SeqCst);
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! The OpenAI-compatible `/v1` surface, as Ollama's middleware translates it to and from the
+//! native handlers.
+
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::gojson::{self, check, field, DecodeError, Want};
+use crate::reply::Reply;
+use crate::server::{
+    check_inputs, check_runnable, estimate_tokens, interruption, json_with, metrics, next_reply, sorted_models, Gen,
+    Interrupt, St, JSON,
+};
+use crate::stream::Step;
+use crate::util::{go_quote, ms, unix_secs};
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    message: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    param: Option<()>,
+    code: Option<()>,
+}
+
+fn error_value(status: u16, message: &str) -> Value {
+    // openai.NewError: the type follows the status.
+    let kind = match status {
+        400 => "invalid_request_error",
+        404 => "not_found_error",
+        _ => "api_error",
+    };
+    json!({ "error": ErrorBody { message, kind, param: None, code: None } })
+}
+
+/// `{"error":{"message","type","param":null,"code":null}}` with this status.
+pub fn error_response(status: u16, message: &str) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_with(code, JSON, &error_value(status, message))
+}
+
+/// The namespace part of a model name, as `owned_by` reports it ("library" for official models).
+fn owned_by(name: &str) -> String {
+    let mut parts: Vec<&str> = name.split('/').collect();
+    parts.pop();
+    parts.pop().unwrap_or("library").to_string()
+}
+
+pub async fn models(State(st): St) -> Response {
+    let data: Vec<Value> = sorted_models(&st)
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.spec.name,
+                "object": "model",
+                "created": unix_secs(m.modified_at),
+                "owned_by": owned_by(&m.spec.name),
+            })
+        })
+        .collect();
+    // Go marshals the nil slice of an empty list as null.
+    let data = if data.is_empty() { Value::Null } else { Value::Array(data) };
+    json_with(StatusCode::OK, JSON, &json!({ "object": "list", "data": data }))
+}
+
+pub async fn model(State(st): St, Path(name): Path<String>) -> Response {
+    let found = st.lock().installed(&name).map(|m| m.modified_at);
+    match found {
+        Some(modified) => json_with(
+            StatusCode::OK,
+            JSON,
+            &json!({
+                "id": name,
+                "object": "model",
+                "created": unix_secs(modified),
+                "owned_by": owned_by(&name),
+            }),
+        ),
+        None => error_response(404, &format!("model '{name}' not found")),
+    }
+}
+
+struct Parsed {
+    obj: Map<String, Value>,
+    model: String,
+    messages: usize,
+    last_user: String,
+    all_text: String,
+    images: Vec<Vec<u8>>,
+    has_tools: bool,
+}
+
+/// Decodes an `openai.ChatCompletionRequest` and converts its messages like `FromChatRequest`.
+fn parse(v: &Value) -> Result<Parsed, String> {
+    const S: &str = "ChatCompletionRequest";
+    let obj = gojson::top_object(v, "openai.ChatCompletionRequest")?;
+    check(&obj, "model", Want::Str, S, "model", "string")?;
+    check(&obj, "messages", Want::Array, S, "messages", "[]openai.Message")?;
+    check(&obj, "stream", Want::Bool, S, "stream", "bool")?;
+    check(&obj, "stream_options", Want::Object, S, "stream_options", "openai.StreamOptions")?;
+    check(&obj, "tools", Want::Array, S, "tools", "[]api.Tool")?;
+    let messages = field(&obj, "messages").and_then(Value::as_array).cloned().unwrap_or_default();
+    for m in &messages {
+        if !(m.is_object() || m.is_null()) {
+            return Err(gojson::type_error(m, S, "messages", "openai.Message"));
+        }
+        if let Value::Object(m) = m {
+            check(m, "role", Want::Str, "Message", "messages.role", "string")?;
+            check(m, "tool_calls", Want::Array, "Message", "messages.tool_calls", "[]openai.ToolCall")?;
+        }
+    }
+    if messages.is_empty() {
+        return Err("[] is too short - 'messages'".into());
+    }
+
+    let mut images = Vec::new();
+    let mut last_user = String::new();
+    let mut all_text = String::new();
+    for m in &messages {
+        let empty = Map::new();
+        let m = m.as_object().unwrap_or(&empty);
+        let role = field(m, "role").and_then(Value::as_str).unwrap_or("");
+        let mut text = String::new();
+        match m.get("content").unwrap_or(&Value::Null) {
+            Value::String(s) => text.push_str(s),
+            Value::Array(parts) => {
+                for part in parts {
+                    text.push_str(&convert_part(part, &mut images)?);
+                }
+            }
+            other => {
+                // content is only optional if tool calls are present
+                if field(m, "tool_calls").is_none() {
+                    return Err(format!("invalid message content type: {}", gojson::go_any_type(other)));
+                }
+            }
+        }
+        all_text.push_str(&text);
+        if role == "user" {
+            last_user = text;
+        }
+    }
+    let has_tools = field(&obj, "tools").and_then(Value::as_array).is_some_and(|t| !t.is_empty());
+    Ok(Parsed {
+        model: field(&obj, "model").and_then(Value::as_str).unwrap_or("").to_string(),
+        messages: messages.len(),
+        last_user,
+        all_text,
+        images,
+        has_tools,
+        obj,
+    })
+}
+
+/// One content part: returns its text (empty for images, whose bytes go to `images`).
+fn convert_part(part: &Value, images: &mut Vec<Vec<u8>>) -> Result<String, String> {
+    let invalid = || "invalid message format".to_string();
+    let part = part.as_object().ok_or_else(invalid)?;
+    match part.get("type").and_then(Value::as_str) {
+        Some("text") => part.get("text").and_then(Value::as_str).map(String::from).ok_or_else(invalid),
+        Some("image_url") => {
+            let url = match part.get("image_url") {
+                Some(Value::Object(o)) => o.get("url").and_then(Value::as_str),
+                Some(Value::String(s)) => Some(s.as_str()),
+                _ => None,
+            }
+            .ok_or_else(invalid)?;
+            let data = ["jpeg", "jpg", "png", "webp"]
+                .iter()
+                .map(|t| format!("data:image/{t};base64,"))
+                .chain(std::iter::once("data:;base64,".to_string()))
+                .find_map(|prefix| url.strip_prefix(prefix.as_str()))
+                .ok_or_else(|| "invalid image input".to_string())?;
+            images.push(gojson::decode_base64(data).map_err(|_| invalid())?);
+            Ok(String::new())
+        }
+        _ => Err(invalid()),
+    }
+}
+
+pub async fn chat_completions(State(st): St, body: Bytes) -> Response {
+    let v = match gojson::decode(&body) {
+        Ok(v) => v,
+        // The middleware reports the decoder's error verbatim, so an empty body says "EOF".
+        Err(DecodeError::Eof) => return error_response(400, "EOF"),
+        Err(DecodeError::Msg(m)) => return error_response(400, &m),
+    };
+    let p = match parse(&v) {
+        Ok(p) => p,
+        Err(m) => return error_response(400, &m),
+    };
+    // From here on the native ChatHandler runs, its errors re-shaped by the middleware.
+    if p.model.trim().is_empty() {
+        return error_response(400, "model is required");
+    }
+    let Some(spec) = st.lock().find_model(&p.model) else {
+        return error_response(404, &format!("model {} not found, try pulling it first", go_quote(&p.model)));
+    };
+    if let Err((code, msg)) = check_runnable(&spec, &p.model, p.has_tools, &None, "chat") {
+        return error_response(code, &msg);
+    }
+    if let Err((code, msg)) = check_inputs(&spec, &None, &p.images) {
+        return error_response(code, &msg);
+    }
+    let include_usage =
+        field(&p.obj, "stream_options").and_then(|o| o.get("include_usage")).and_then(Value::as_bool).unwrap_or(false);
+    let g = Gen {
+        // Unlike the native API, /v1 streams only when asked to.
+        stream: field(&p.obj, "stream").and_then(Value::as_bool).unwrap_or(false),
+        last_user: p.last_user,
+        prompt_tokens: estimate_tokens(&p.all_text) + 10 * p.messages as u64,
+        keep_alive: None,
+        num_ctx: 4096,
+        model: p.model,
+        spec,
+    };
+    let reply = next_reply(&st, &g);
+    let id = format!("chatcmpl-{}", st.completion_id());
+    respond(g, reply, id, include_usage).await
+}
+
+/// Converts native tool calls to OpenAI's shape (arguments as a JSON string).
+fn openai_tool_calls(calls: &Value) -> Value {
+    let calls = calls.as_array().cloned().unwrap_or_default();
+    let converted: Vec<Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, tc)| {
+            let f = tc.get("function").cloned().unwrap_or(Value::Null);
+            let id = tc
+                .get("id")
+                .and_then(Value::as_str)
+                .map(String::from)
+                .unwrap_or_else(|| format!("call_{}", &crate::util::fake_digest(&format!("{i}{tc}"))[..8]));
+            let args = match f.get("arguments") {
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => "{}".into(),
+            };
+            json!({
+                "id": id,
+                "index": f.get("index").and_then(Value::as_u64).unwrap_or(i as u64),
+                "type": "function",
+                "function": { "name": f.get("name").cloned().unwrap_or(json!("")), "arguments": args },
+            })
+        })
+        .collect();
+    Value::Array(converted)
+}
+
+#[derive(Serialize)]
+struct Delta<'a> {
+    role: &'static str,
+    content: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct ChunkChoice<'a> {
+    index: u32,
+    delta: Delta<'a>,
+    finish_reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Chunk<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: i64,
+    model: &'a str,
+    system_fingerprint: &'static str,
+    choices: Vec<ChunkChoice<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Value>,
+}
+
+fn sse(v: &impl Serialize) -> Step {
+    let data = serde_json::to_string(v).unwrap_or_default();
+    Step::line(format!("data: {data}\n\n"))
+}
+
+async fn respond(g: Gen, reply: Reply, id: String, include_usage: bool) -> Response {
+    tokio::time::sleep(ms(reply.first_byte_delay_ms)).await;
+    if reply.is_error_status() {
+        return error_response(reply.status, &reply.error_message());
+    }
+    let created = unix_secs(SystemTime::now());
+    let m = metrics(g.prompt_tokens, &reply);
+    let usage = json!({
+        "prompt_tokens": m.prompt_eval_count,
+        "completion_tokens": m.eval_count,
+        "total_tokens": m.prompt_eval_count + m.eval_count,
+    });
+    let tool_calls = reply.tool_calls.as_ref().map(openai_tool_calls);
+    let finish_reason = if tool_calls.is_some() {
+        "tool_calls".to_string()
+    } else {
+        reply.done_reason.clone().unwrap_or_else(|| "stop".into())
+    };
+    let interrupt = interruption(&reply);
+
+    if !g.stream {
+        let sent = interrupt.map_or(reply.chunks.len(), |(at, _)| at);
+        tokio::time::sleep(ms(reply.delay_ms * sent as u64)).await;
+        return match interrupt {
+            Some((_, Interrupt::Error)) => error_response(500, &reply.error_message()),
+            Some((_, Interrupt::Stall)) => std::future::pending().await,
+            Some((_, Interrupt::Cut)) => sse_response("application/json", vec![Step::Cut]),
+            None => {
+                let mut message = json!({ "role": "assistant", "content": reply.content() });
+                if let Some(calls) = tool_calls {
+                    message["tool_calls"] = calls;
+                }
+                json_with(
+                    StatusCode::OK,
+                    JSON,
+                    &json!({
+                        "id": id,
+                        "object": "chat.completion",
+                        "created": created,
+                        "model": g.model,
+                        "system_fingerprint": "fp_ollama",
+                        "choices": [{ "index": 0, "message": message, "finish_reason": finish_reason }],
+                        "usage": usage,
+                    }),
+                )
+            }
+        };
+    }
+
+    let chunk = |content: &str, calls: Option<Value>, finish: Option<&str>| {
+        sse(&Chunk {
+            id: &id,
+            object: "chat.completion.chunk",
+            created,
+            model: &g.model,
+            system_fingerprint: "fp_ollama",
+            choices: vec![ChunkChoice {
+                index: 0,
+                delta: Delta { role: "assistant", content, tool_calls: calls },
+                finish_reason: finish,
+            }],
+            usage: None,
+        })
+    };
+    let mut steps = Vec::new();
+    for i in 0..=reply.chunks.len() {
+        if let Some((at, kind)) = interrupt {
+            if at == i {
+                steps.push(match kind {
+                    Interrupt::Cut => Step::Cut,
+                    Interrupt::Stall => Step::Stall,
+                    // An error after the first byte arrives as an SSE event, and no [DONE].
+                    Interrupt::Error => sse(&error_value(500, &reply.error_message())),
+                });
+                return sse_response("text/event-stream", steps);
+            }
+        }
+        if let Some(content) = reply.chunks.get(i) {
+            steps.push(Step::Sleep(reply.delay_ms));
+            steps.push(chunk(content, None, None));
+        }
+    }
+    if let Some(calls) = tool_calls {
+        steps.push(chunk("", Some(calls), None));
+    }
+    steps.push(chunk("", None, Some(&finish_reason)));
+    if include_usage {
+        steps.push(sse(&Chunk {
+            id: &id,
+            object: "chat.completion.chunk",
+            created,
+            model: &g.model,
+            system_fingerprint: "fp_ollama",
+            choices: Vec::new(),
+            usage: Some(usage),
+        }));
+    }
+    steps.push(Step::line("data: [DONE]\n\n"));
+    sse_response("text/event-stream", steps)
+}
+
+fn sse_response(content_type: &'static str, steps: Vec<Step>) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], crate::stream::body(steps)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_by_is_the_namespace() {
+        assert_eq!(owned_by("gemma3:4b"), "library");
+        assert_eq!(owned_by("me/model:1"), "me");
+        assert_eq!(owned_by("host.io/me/model:1"), "me");
+    }
+
+    #[test]
+    fn tool_calls_get_string_arguments() {
+        let v = openai_tool_calls(&json!([{"function":{"name":"f","arguments":{"x":1}}}]));
+        assert_eq!(v[0]["type"], "function");
+        assert_eq!(v[0]["function"]["arguments"], "{\"x\":1}");
+        assert!(v[0]["id"].as_str().unwrap().starts_with("call_"));
+    }
+}

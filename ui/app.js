@@ -1,0 +1,321 @@
+// Gemma Desk's window. All network and file work happens in Rust; this file only calls the
+// app's commands and renders what comes back. Model output is shown as text, never as HTML.
+"use strict";
+
+const { invoke, Channel } = window.__TAURI__.core;
+const $ = (id) => document.getElementById(id);
+
+const app = {
+  info: null,          // from app_info
+  models: [],          // from server_status
+  connected: false,
+  checking: false,
+  history: [],         // [{role, content}] sent as context with each new message
+  streaming: null,     // {id, stopRequested}
+};
+
+// ---------- status and models ----------
+
+async function checkStatus() {
+  if (app.checking) return;
+  app.checking = true;
+  if (!app.connected) setStatus("checking", I18n.t("status.checking"));
+  try {
+    const status = await invoke("server_status");
+    showConnected(status);
+  } catch (err) {
+    showUnreachable(err);
+  } finally {
+    app.checking = false;
+  }
+}
+
+function setStatus(state, text, title) {
+  const el = $("status");
+  el.dataset.state = state;
+  $("status-text").textContent = text;
+  el.title = title || I18n.t("status.recheck");
+}
+
+function showConnected(status) {
+  app.connected = true;
+  app.models = status.models;
+  app.version = status.version;
+  const n = status.models.length;
+  const text = n === 1 ? I18n.t("status.connected1", { version: status.version })
+                       : I18n.t("status.connected", { version: status.version, count: n });
+  setStatus("connected", text, status.host);
+  $("unreachable").hidden = true;
+  fillModels();
+}
+
+function showUnreachable(err) {
+  app.connected = false;
+  const report = toReport(err);
+  setStatus("unreachable", I18n.t("status.unreachable"), report.message);
+  $("unreachable-message").textContent = report.message;
+  $("unreachable-hint").textContent = report.hint || "";
+  $("unreachable").hidden = false;
+  $("model-select").disabled = true;
+  $("model-select").hidden = app.models.length === 0;
+}
+
+function capsLabel(m) {
+  const extra = m.capabilities.filter((c) => c !== "completion").map((c) => I18n.t("cap." + c));
+  return extra.length ? " · " + extra.join(", ") : "";
+}
+
+function humanSize(bytes) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let v = bytes, i = 0;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return i === 0 ? `${bytes} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function canChat(m) { return m.capabilities.includes("completion"); }
+
+function fillModels() {
+  const select = $("model-select");
+  select.hidden = false;
+  const previous = select.value || (app.info && app.info.model) || "";
+  select.replaceChildren();
+  for (const m of app.models) {
+    const opt = document.createElement("option");
+    opt.value = m.name;
+    opt.textContent = `${m.name} · ${humanSize(m.size)}${capsLabel(m)}`;
+    opt.disabled = !canChat(m);
+    select.append(opt);
+  }
+  const usable = app.models.filter(canChat);
+  if (usable.length === 0) {
+    const opt = document.createElement("option");
+    opt.value = "";
+    opt.textContent = I18n.t("model.none");
+    select.append(opt);
+    select.value = "";
+    select.disabled = true;
+    return;
+  }
+  select.disabled = false;
+  const keep = usable.find((m) => m.name === previous);
+  const gemma = usable.find((m) => m.name.startsWith("gemma3"));
+  select.value = (keep || gemma || usable[0]).name;
+}
+
+// ---------- conversation ----------
+
+function toReport(err) {
+  if (err && typeof err === "object" && "message" in err) return err;
+  return { kind: "other", message: String(err), hint: null };
+}
+
+function nearBottom() {
+  const m = $("messages");
+  return m.scrollHeight - m.scrollTop - m.clientHeight < 80;
+}
+
+function scrollDown(force) {
+  const m = $("messages");
+  if (force || nearBottom()) m.scrollTop = m.scrollHeight;
+}
+
+function addMessage(role, text) {
+  $("empty").hidden = true;
+  const wrap = document.createElement("article");
+  wrap.className = `msg ${role}`;
+  const who = document.createElement("div");
+  who.className = "who";
+  if (role === "user") {
+    who.dataset.i18n = "chat.you";  // re-translated when the language changes
+    who.textContent = I18n.t("chat.you");
+  } else {
+    who.textContent = $("model-select").value || "Gemma";
+  }
+  const body = document.createElement("div");
+  body.className = "body";
+  body.textContent = text;
+  wrap.append(who, body);
+  $("messages").append(wrap);
+  scrollDown(true);
+  return wrap;
+}
+
+function addNote(wrap, cls, text, hint) {
+  const note = document.createElement("div");
+  note.className = cls;
+  note.setAttribute("role", cls === "error" ? "alert" : "status");
+  const main = document.createElement("div");
+  main.textContent = text;
+  note.append(main);
+  if (hint) {
+    const h = document.createElement("div");
+    h.className = "hint";
+    h.textContent = hint;
+    note.append(h);
+  }
+  wrap.append(note);
+  scrollDown();
+}
+
+function setStreaming(on) {
+  $("send").hidden = on;
+  $("stop").hidden = !on;
+  if (!on) $("prompt").focus();
+}
+
+async function send() {
+  const promptEl = $("prompt");
+  const text = promptEl.value;
+  if (!text.trim() || app.streaming) return;
+  const model = $("model-select").value;
+  promptEl.value = "";
+  autoGrow();
+  addMessage("user", text);
+  app.history.push({ role: "user", content: text });
+  const wrap = addMessage("assistant", "");
+  wrap.classList.add("streaming");
+  const body = wrap.querySelector(".body");
+  if (!model) {
+    wrap.classList.remove("streaming");
+    addNote(wrap, "error", I18n.t("model.none"), I18n.t("model.noneHint"));
+    return;
+  }
+
+  const id = (crypto.randomUUID && crypto.randomUUID()) || String(Date.now() + Math.random());
+  app.streaming = { id };
+  setStreaming(true);
+  let partial = "";
+  const channel = new Channel();
+  channel.onmessage = (msg) => {
+    if (msg.event === "delta") {
+      partial += msg.data.text;
+      body.textContent = partial;
+      scrollDown();
+    }
+  };
+  try {
+    const out = await invoke("send_chat", { id, model, messages: app.history, onEvent: channel });
+    body.textContent = out.content;  // the whole answer, whatever the channel delivered
+    app.history.push({ role: "assistant", content: out.content });
+    if (out.done_reason === "length") addNote(wrap, "note", I18n.t("chat.incomplete"));
+    if (out.tokens_per_second) wrap.querySelector(".who").title = `${out.tokens_per_second.toFixed(1)} tok/s`;
+  } catch (err) {
+    const report = toReport(err);
+    // Keep what arrived: it stays on screen and in the context of the next turn.
+    if (partial) app.history.push({ role: "assistant", content: partial });
+    if (report.kind === "cancelled") {
+      addNote(wrap, "note stopped", I18n.t("chat.stopped"));
+    } else {
+      addNote(wrap, "error", report.message, report.hint);
+      if (report.kind === "unreachable") checkStatus();
+    }
+  } finally {
+    wrap.classList.remove("streaming");
+    app.streaming = null;
+    setStreaming(false);
+  }
+}
+
+function stop() {
+  if (app.streaming) invoke("stop_chat", { id: app.streaming.id });
+}
+
+function newChat() {
+  stop();
+  app.history = [];
+  document.querySelectorAll("#messages .msg").forEach((el) => el.remove());
+  $("empty").hidden = false;
+  $("prompt").focus();
+}
+
+function autoGrow() {
+  const p = $("prompt");
+  p.style.height = "auto";
+  p.style.height = Math.min(p.scrollHeight, 240) + "px";
+  p.style.overflowY = p.scrollHeight > 240 ? "auto" : "hidden";
+}
+
+// ---------- settings and language ----------
+
+function updateLangToggle() {
+  $("lang-toggle").textContent = I18n.t("lang.other");
+}
+
+async function applyLanguage(lang) {
+  app.info = await invoke("app_info");
+  I18n.lang = lang;
+  I18n.apply();
+  updateLangToggle();
+  if (app.connected) checkStatus(); else if (app.models) fillModels();
+}
+
+function openSettings() {
+  const info = app.info;
+  $("host-input").value = info.host_setting || "";
+  const source = info.host_source === "OLLAMA_HOST" ? I18n.t("settings.hostEnv") : I18n.t("settings.hostDefault");
+  const fallback = info.host_source === "settings" ? "" : info.host;
+  $("host-note").textContent = fallback ? I18n.t("settings.hostNote", { source, host: fallback }) : "";
+  $("lang-select").value = info.language_setting || "";
+  $("settings-error").textContent = "";
+  $("settings").showModal();
+  $("host-input").focus();
+}
+
+async function saveSettings(ev) {
+  ev.preventDefault();
+  try {
+    await invoke("set_host", { host: $("host-input").value });
+    const lang = await invoke("set_language", { language: $("lang-select").value || null });
+    $("settings").close();
+    app.connected = false;
+    await applyLanguage(lang);
+    checkStatus();
+  } catch (err) {
+    $("settings-error").textContent = toReport(err).message;
+  }
+}
+
+// ---------- wiring ----------
+
+async function init() {
+  app.info = await invoke("app_info");
+  I18n.lang = app.info.language;
+  I18n.apply();
+  updateLangToggle();
+  if (app.info.settings_warning) console.warn(app.info.settings_warning);
+
+  $("send").addEventListener("click", send);
+  $("stop").addEventListener("click", stop);
+  $("retry").addEventListener("click", checkStatus);
+  $("status").addEventListener("click", checkStatus);
+  $("new-chat").addEventListener("click", newChat);
+  $("settings-btn").addEventListener("click", openSettings);
+  $("open-settings").addEventListener("click", openSettings);
+  $("settings-form").addEventListener("submit", saveSettings);
+  $("settings-cancel").addEventListener("click", () => $("settings").close());
+  $("model-select").addEventListener("change", (e) => invoke("set_model", { model: e.target.value || null }));
+  $("lang-toggle").addEventListener("click", async () => {
+    const lang = await invoke("set_language", { language: I18n.lang === "zh" ? "en" : "zh" });
+    await applyLanguage(lang);
+  });
+  const prompt = $("prompt");
+  prompt.addEventListener("input", autoGrow);
+  prompt.addEventListener("keydown", (e) => {
+    // Enter sends; Shift+Enter is a new line; Enter that confirms an IME composition (Chinese input) is not a send.
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      send();
+    }
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && app.streaming) { e.preventDefault(); stop(); }
+  });
+  // Re-check the connection: often while it is down, now and then while up, and on focus.
+  window.addEventListener("focus", () => { if (!app.streaming) checkStatus(); });
+  setInterval(() => { if (!app.streaming && !app.connected) checkStatus(); }, 4000);
+  setInterval(() => { if (!app.streaming && app.connected) checkStatus(); }, 30000);
+  await checkStatus();
+  prompt.focus();
+}
+
+document.addEventListener("DOMContentLoaded", init);
