@@ -11,7 +11,8 @@ const app = {
   connected: false,
   checking: false,
   history: [],         // [{role, content}] sent as context with each new message
-  streaming: null,     // {id, stopRequested}
+  streaming: null,     // {id}
+  toolsOn: true,       // time tools for this conversation
 };
 
 // ---------- status and models ----------
@@ -163,6 +164,50 @@ function setStreaming(on) {
   if (!on) $("prompt").focus();
 }
 
+// The tool trace under an answer: collapsed, one line per tool call, expandable for details.
+function addStep(wrap, step) {
+  let trace = wrap.querySelector("details.trace");
+  if (!trace) {
+    trace = document.createElement("details");
+    trace.className = "trace";
+    trace.append(document.createElement("summary"), document.createElement("ol"));
+    wrap.querySelector(".body").after(trace);
+  }
+  const li = document.createElement("li");
+  const call = document.createElement("div");
+  call.className = "call";
+  const name = document.createElement("code");
+  name.textContent = step.tool;
+  const input = document.createElement("code");
+  input.className = "input";
+  input.textContent = typeof step.input === "string" ? step.input : JSON.stringify(step.input);
+  call.append(name, " ", input);
+  const obs = document.createElement("div");
+  obs.className = "observation";
+  obs.textContent = step.observation;
+  li.append(call, obs);
+  if (step.thought) {
+    const th = document.createElement("div");
+    th.className = "thought";
+    th.textContent = step.thought;
+    li.prepend(th);
+  }
+  trace.querySelector("ol").append(li);
+  updateTraceSummary(trace);
+  scrollDown();
+}
+
+function updateTraceSummary(trace) {
+  const n = trace.querySelectorAll("li").length;
+  trace.querySelector("summary").textContent =
+    n === 1 ? I18n.t("trace.summary1") : I18n.t("trace.summary", { count: n });
+}
+
+function setToolsToggle(on) {
+  app.toolsOn = on;
+  $("tools-toggle").setAttribute("aria-pressed", String(on));
+}
+
 async function send() {
   const promptEl = $("prompt");
   const text = promptEl.value;
@@ -191,12 +236,17 @@ async function send() {
       partial += msg.data.text;
       body.textContent = partial;
       scrollDown();
+    } else if (msg.event === "step") {
+      addStep(wrap, msg.data);
+    } else if (msg.event === "retract") {
+      partial = "";  // that text was the model thinking aloud before a tool call
+      body.textContent = "";
     }
   };
   try {
-    const out = await invoke("send_chat", { id, model, messages: app.history, onEvent: channel });
-    body.textContent = out.content;  // the whole answer, whatever the channel delivered
-    app.history.push({ role: "assistant", content: out.content });
+    const out = await invoke("send_chat", { id, model, messages: app.history, tools: app.toolsOn, onEvent: channel });
+    body.textContent = out.answer;  // the whole answer, whatever the channel delivered
+    app.history.push({ role: "assistant", content: out.answer });
     if (out.done_reason === "length") addNote(wrap, "note", I18n.t("chat.incomplete"));
     if (out.tokens_per_second) wrap.querySelector(".who").title = `${out.tokens_per_second.toFixed(1)} tok/s`;
   } catch (err) {
@@ -223,6 +273,7 @@ function stop() {
 function newChat() {
   stop();
   app.history = [];
+  setToolsToggle(true);
   document.querySelectorAll("#messages .msg").forEach((el) => el.remove());
   $("empty").hidden = false;
   $("prompt").focus();
@@ -246,6 +297,7 @@ async function applyLanguage(lang) {
   I18n.lang = lang;
   I18n.apply();
   updateLangToggle();
+  document.querySelectorAll("details.trace").forEach(updateTraceSummary);
   if (app.connected) checkStatus(); else if (app.models) fillModels();
 }
 
@@ -285,6 +337,7 @@ async function init() {
   if (app.info.settings_warning) console.warn(app.info.settings_warning);
 
   $("send").addEventListener("click", send);
+  $("tools-toggle").addEventListener("click", () => setToolsToggle(!app.toolsOn));
   $("stop").addEventListener("click", stop);
   $("retry").addEventListener("click", checkStatus);
   $("status").addEventListener("click", checkStatus);

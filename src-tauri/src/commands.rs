@@ -2,9 +2,10 @@
 //! `ErrorReport { kind, message, hint }` in the UI's language.
 
 use crate::state::AppState;
+use gemma_desk_core::agent::{self, AgentEvent, AgentOutcome, AnswerRequest};
 use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::host::{display, resolve_host};
-use gemma_desk_core::{ChatOutcome, ChatRequest, Error, Lang, Message, ServerStatus};
+use gemma_desk_core::{Error, Lang, Message, ServerStatus};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -79,35 +80,31 @@ pub fn set_model(state: State<'_, AppState>, model: Option<String>) -> CmdResult
     state.update(|s| s.model = model).map_err(|e| e.report(state.lang()))
 }
 
-/// What streams to the webview while an answer is written.
-#[derive(Clone, Serialize)]
-#[serde(tag = "event", content = "data", rename_all = "camelCase")]
-pub enum ChatEvent {
-    Delta { text: String },
-}
-
-/// Stream an answer. Resolves with the whole answer, or rejects with an error report (the
-/// partial text has already been streamed). `id` lets `stop_chat` cancel it.
+/// Stream an answer: `AgentEvent`s (text deltas, tool steps) over `on_event`. Resolves with the
+/// whole answer, or rejects with an error report (what had streamed stays with the webview).
+/// `tools` offers the time tools; `id` lets `stop_chat` cancel it.
 #[tauri::command]
 pub async fn send_chat(
     state: State<'_, AppState>,
     id: String,
     model: String,
     messages: Vec<Message>,
-    on_event: Channel<ChatEvent>,
-) -> CmdResult<ChatOutcome> {
+    tools: bool,
+    on_event: Channel<AgentEvent>,
+) -> CmdResult<AgentOutcome> {
     let lang = state.lang();
     if model.trim().is_empty() {
         return Err(Error::NoSuitableModel { what: "chat".into() }.report(lang));
     }
     let client = state.client().map_err(|e| e.report(lang))?;
-    let request = ChatRequest::new(model, messages);
+    let mut request = AnswerRequest::new(model, messages);
+    request.tools = tools;
+    request.lang = lang;
     let task = tokio::spawn(async move {
-        client
-            .chat(&request, |text| {
-                let _ = on_event.send(ChatEvent::Delta { text: text.to_string() });
-            })
-            .await
+        let mut send = |event: AgentEvent| {
+            let _ = on_event.send(event);
+        };
+        agent::answer(&client, request, &mut send).await
     });
     state.running.lock().unwrap().insert(id.clone(), task.abort_handle());
     let result = task.await;

@@ -1,10 +1,12 @@
 //! `gemma-desk-cli`: Gemma Desk in a terminal. A thin adapter over `gemma-desk-core`; its flags,
 //! output and exit codes are a contract that scripts and tests rely on (see README).
 
-use base64::Engine;
 use clap::{Parser, Subcommand, ValueEnum};
+use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
+use gemma_desk_core::images::{self, PrepareOptions};
 use gemma_desk_core::models::human_size;
-use gemma_desk_core::{Capability, ChatRequest, Error, Lang, Message, OllamaClient, Result};
+use gemma_desk_core::tools;
+use gemma_desk_core::{Capability, Error, Lang, Message, OllamaClient, Result};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -67,6 +69,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Prepare an image exactly as it would be sent to a model: upright, shrunk, re-encoded
+    Image {
+        /// The image file
+        file: PathBuf,
+        /// Longest side in pixels (the model's vision input size; Gemma 3: 896)
+        #[arg(long, value_name = "N", default_value_t = images::DEFAULT_MAX_SIDE,
+              value_parser = clap::value_parser!(u32).range(1..=65_535))]
+        max_side: u32,
+        /// Write the prepared image (JPEG or PNG, as sent) to FILE
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Print {"source_width", "source_height", "width", "height", "orientation", "format", "bytes", "base64_len", "ms"}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one tool locally and print the observation exactly as the model gets it
+    Tool {
+        /// current_time, localtime_to_timestamp, timestamp_to_localtime, timezone_conversion or weekday
+        name: String,
+        /// The tool's parameters as a JSON object, e.g. '{"timezone": "Asia/Tokyo"}'
+        json_args: Option<String>,
+    },
 }
 
 fn main() {
@@ -97,17 +121,73 @@ async fn run(cli: Cli, lang: Lang) -> Result<()> {
         return Err(Error::Usage("--api openai is not available in this version yet; use an Ollama server".into()));
     }
     let _ = &cli.api_key; // used by --api openai
+                          // Local commands: no server needed.
+    if let Command::Tool { name, json_args } = &cli.command {
+        return tool(name, json_args.as_deref());
+    }
+    if let Command::Image { file, max_side, out, json } = &cli.command {
+        return prepare_image(file, *max_side, out.as_deref(), *json);
+    }
     let client = OllamaClient::connect(cli.host.as_deref())?;
     match cli.command {
         Command::Models { json } => models(&client, json).await,
         Command::Chat { prompt, image, system, tools, max_steps, json } => {
-            if tools == Tools::Time {
-                return Err(Error::Usage("--tools time is not available in this version yet".into()));
-            }
-            let _ = max_steps;
-            chat(&client, cli.model.as_deref(), prompt, &image, system, json, lang).await
+            let chat_args = ChatArgs { prompt, images: image, system, tools: tools == Tools::Time, max_steps, json };
+            chat(&client, cli.model.as_deref(), chat_args, lang).await
         }
+        Command::Tool { .. } | Command::Image { .. } => unreachable!("handled above"),
     }
+}
+
+fn prepare_image(file: &Path, max_side: u32, out: Option<&Path>, json: bool) -> Result<()> {
+    let start = std::time::Instant::now();
+    let p = images::prepare_file(file, &PrepareOptions::with_max_side(max_side))?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if let Some(out) = out {
+        std::fs::write(out, p.encoded()).map_err(|e| Error::Other(format!("cannot write {}: {e}", out.display())))?;
+    }
+    if json {
+        let v = serde_json::json!({
+            "source_width": p.source_width, "source_height": p.source_height,
+            "width": p.width, "height": p.height, "orientation": p.orientation,
+            "format": p.format.as_str(), "bytes": p.bytes,
+            "base64_len": p.base64.len(), "ms": (ms * 10.0).round() / 10.0,
+        });
+        println!("{v}");
+    } else {
+        let turned =
+            if p.orientation != 1 { format!(", EXIF orientation {} applied", p.orientation) } else { String::new() };
+        println!(
+            "{}: {} {}×{} → {} {}×{}, {} bytes ({} base64 characters){turned}, {ms:.0} ms",
+            file.display(),
+            p.format,
+            p.source_width,
+            p.source_height,
+            p.mime,
+            p.width,
+            p.height,
+            p.bytes,
+            p.base64.len()
+        );
+    }
+    Ok(())
+}
+
+fn tool(name: &str, json_args: Option<&str>) -> Result<()> {
+    if !tools::tool_names().contains(&name.trim().to_ascii_lowercase().as_str()) {
+        return Err(Error::Usage(format!("unknown tool \"{name}\"; valid tools: {}", tools::tool_names().join(", "))));
+    }
+    // Arguments that are not JSON go to the tool as a string, as a model's would.
+    let args = match json_args {
+        None => serde_json::json!({}),
+        Some(s) => serde_json::from_str(s).unwrap_or_else(|_| serde_json::Value::String(s.to_string())),
+    };
+    let result = tools::run_tool(name, &args, &tools::ToolContext::system());
+    println!("{}", result.observation);
+    if result.is_error {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn models(client: &OllamaClient, json: bool) -> Result<()> {
@@ -129,15 +209,17 @@ async fn models(client: &OllamaClient, json: bool) -> Result<()> {
     Ok(())
 }
 
-async fn chat(
-    client: &OllamaClient,
-    model: Option<&str>,
+struct ChatArgs {
     prompt: Option<String>,
-    images: &[PathBuf],
+    images: Vec<PathBuf>,
     system: Option<String>,
+    tools: bool,
+    max_steps: u32,
     json: bool,
-    lang: Lang,
-) -> Result<()> {
+}
+
+async fn chat(client: &OllamaClient, model: Option<&str>, args: ChatArgs, lang: Lang) -> Result<()> {
+    let ChatArgs { prompt, images: image_paths, system, tools, max_steps, json } = args;
     let prompt = match prompt {
         Some(p) => p,
         None if std::io::stdin().is_terminal() => String::new(),
@@ -149,14 +231,27 @@ async fn chat(
             s
         }
     };
-    let images = images.iter().map(|p| read_image(p)).collect::<Result<Vec<_>>>()?;
     let prompt = match prompt.trim() {
-        "" if images.is_empty() => return Err(Error::Usage("no prompt: give one as an argument or on stdin".into())),
+        "" if image_paths.is_empty() => {
+            return Err(Error::Usage("no prompt: give one as an argument or on stdin".into()))
+        }
         "" => lang.pick("Describe this image.", "图片里有什么？").to_string(),
         _ => prompt,
     };
-    let needs: &[Capability] = if images.is_empty() { &[] } else { &[Capability::Vision] };
+    let needs: &[Capability] = if image_paths.is_empty() { &[] } else { &[Capability::Vision] };
+    // The model is checked first (nothing is read or sent for a model that cannot see), then
+    // the images are prepared for its vision input size: upright, shrunk, re-encoded.
     let model = client.resolve_model(model, needs).await?;
+    let images = if image_paths.is_empty() {
+        Vec::new()
+    } else {
+        let side = client.vision_image_size(&model).await.unwrap_or(images::DEFAULT_MAX_SIDE);
+        let opts = PrepareOptions::with_max_side(side);
+        let prepared = tokio::task::spawn_blocking(move || images::prepare_many(&image_paths, &opts))
+            .await
+            .map_err(|e| Error::Other(format!("image preparation failed: {e}")))?;
+        prepared.into_iter().map(|r| r.map(|p| p.base64)).collect::<Result<Vec<_>>>()?
+    };
 
     let mut messages = Vec::new();
     if let Some(s) = system.filter(|s| !s.trim().is_empty()) {
@@ -165,17 +260,31 @@ async fn chat(
     let mut user = Message::user(prompt);
     user.images = images;
     messages.push(user);
-    let req = ChatRequest::new(model, messages);
+    let mut req = AnswerRequest::new(model, messages);
+    req.tools = tools;
+    req.max_steps = max_steps;
+    req.lang = lang;
 
-    let mut stdout = std::io::stdout();
+    // The answer goes to stdout as it streams; the tool trace to stderr, so stdout stays the answer.
     let mut ended_with_newline = true;
-    let answer = client.chat(&req, |delta| {
-        if !json {
-            let _ = stdout.write_all(delta.as_bytes());
-            let _ = stdout.flush();
-            ended_with_newline = delta.ends_with('\n');
+    let mut on_event = |event: AgentEvent| match event {
+        AgentEvent::Delta { text } if !json => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            ended_with_newline = text.ends_with('\n');
         }
-    });
+        // Text already printed cannot be taken back; at least start the real answer on a new line.
+        AgentEvent::Retract if !json && !ended_with_newline => {
+            let _ = writeln!(std::io::stdout());
+            ended_with_newline = true;
+        }
+        AgentEvent::Step(step) if !json => {
+            let _ = writeln!(std::io::stderr(), "[{}] {} → {}", step.tool, step.input, step.observation);
+        }
+        _ => {}
+    };
+    let answer = agent::answer(client, req, &mut on_event);
     let outcome = tokio::select! {
         r = answer => r,
         _ = tokio::signal::ctrl_c() => Err(Error::Cancelled),
@@ -186,22 +295,12 @@ async fn chat(
     let outcome = outcome?;
     if json {
         let v = serde_json::json!({
-            "answer": outcome.content,
+            "answer": outcome.answer,
             "model": outcome.model,
-            "steps": [],
-            "rounds": 1,
+            "steps": outcome.steps,
+            "rounds": outcome.rounds,
         });
         let _ = writeln!(std::io::stdout(), "{v}");
     }
     Ok(())
-}
-
-/// Read an image to send. (Preparation — orientation, resizing — belongs to the core's image module.)
-fn read_image(path: &Path) -> Result<String> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::BadInput { path: shown.clone(), reason: e.to_string() })?;
-    if bytes.is_empty() {
-        return Err(Error::BadInput { path: shown, reason: "the file is empty".into() });
-    }
-    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }

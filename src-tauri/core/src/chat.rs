@@ -18,11 +18,30 @@ pub struct Message {
     /// Prepared images, standard base64 without a `data:` prefix (what Ollama accepts).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<String>,
+    /// Native tool calls the assistant made (Ollama's `tool_calls`), kept to send back as context.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// For a `tool` message: which tool produced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
+}
+
+/// A native tool call, in Ollama's shape: `{"function": {"name", "arguments": {…}}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub function: ToolCallFunction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallFunction {
+    pub name: String,
+    #[serde(default)]
+    pub arguments: serde_json::Value,
 }
 
 impl Message {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Message { role, content: content.into(), images: Vec::new() }
+        Message { role, content: content.into(), images: Vec::new(), tool_calls: Vec::new(), tool_name: None }
     }
     pub fn system(content: impl Into<String>) -> Self {
         Self::new(Role::System, content)
@@ -65,11 +84,21 @@ pub struct ChatRequest {
     /// How long Ollama keeps the model loaded afterwards ("5m", "-1", …).
     #[serde(default)]
     pub keep_alive: Option<String>,
+    /// Native tools (`[{"type": "function", "function": {…}}]`). Only for models whose
+    /// capabilities include `tools`: Ollama answers 400 to any other.
+    #[serde(default)]
+    pub tools: Vec<serde_json::Value>,
 }
 
 impl ChatRequest {
     pub fn new(model: impl Into<String>, messages: Vec<Message>) -> Self {
-        ChatRequest { model: model.into(), messages, options: ChatOptions::default(), keep_alive: None }
+        ChatRequest {
+            model: model.into(),
+            messages,
+            options: ChatOptions::default(),
+            keep_alive: None,
+            tools: Vec::new(),
+        }
     }
 }
 
@@ -85,4 +114,7 @@ pub struct ChatOutcome {
     pub total_duration_ms: Option<u64>,
     /// Tokens per second while generating, when Ollama reported enough to compute it.
     pub tokens_per_second: Option<f64>,
+    /// Native tool calls the model made (only when `tools` were sent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
 }

@@ -35,7 +35,7 @@ pub fn parse_host(raw: &str) -> Result<Url, String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("\"{raw}\" must use http or https"));
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("\"{raw}\" has no host name"));
     }
     if !had_scheme && url.port().is_none() {

@@ -1,16 +1,19 @@
 //! Gemma Desk's core: all behaviour lives here so that the desktop app (`src-tauri`) and the
 //! CLI (`gemma-desk-cli`) are thin adapters over the same code. No Tauri types in this crate.
 
+pub mod agent;
 pub mod chat;
 pub mod error;
 pub mod host;
 pub mod i18n;
+pub mod images;
 pub mod models;
 mod ndjson;
 pub mod ollama;
 pub mod settings;
+pub mod tools;
 
-pub use chat::{ChatOutcome, ChatRequest, Message, Role};
+pub use chat::{ChatOutcome, ChatRequest, Message, Role, ToolCall};
 pub use error::{Error, Result};
 pub use host::resolve_host;
 pub use i18n::Lang;

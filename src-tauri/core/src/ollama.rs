@@ -179,6 +179,13 @@ impl OllamaClient {
         self.post_json("api/show", &json!({ "model": model }), Some(model)).await
     }
 
+    /// The side of the square the model's vision encoder sees (`*.vision.image_size`), if it has one.
+    pub async fn vision_image_size(&self, model: &str) -> Option<u32> {
+        let show = self.show(model).await.ok()?;
+        model_info(Tag { name: model.to_string(), size: 0, details: TagDetails::default() }, Some(show))
+            .vision_image_size
+    }
+
     /// Everything the status bar needs in one call.
     pub async fn status(&self) -> Result<ServerStatus> {
         let version = self.version().await?;
@@ -201,11 +208,12 @@ impl OllamaClient {
             if let Some(message) = chunk.error {
                 return Err(classify_stream_error(message, &req.model));
             }
-            if let Some(m) = &chunk.message {
+            if let Some(m) = chunk.message {
                 if !m.content.is_empty() {
                     on_delta(&m.content);
                     out.content.push_str(&m.content);
                 }
+                out.tool_calls.extend(m.tool_calls);
             }
             if chunk.done {
                 out.done_reason = chunk.done_reason;
@@ -275,6 +283,9 @@ fn chat_body(req: &ChatRequest) -> Value {
     if let Some(k) = &req.keep_alive {
         body["keep_alive"] = json!(k);
     }
+    if !req.tools.is_empty() {
+        body["tools"] = json!(req.tools);
+    }
     body
 }
 
@@ -322,6 +333,9 @@ struct ChatChunk {
 struct ChunkMessage {
     #[serde(default)]
     content: String,
+    /// Ollama streams native tool calls in a message of their own, before the `done` line.
+    #[serde(default)]
+    tool_calls: Vec<crate::chat::ToolCall>,
 }
 
 /// Merge `/api/tags` and `/api/show`. Servers older than 0.6.4 report no capabilities: then a

@@ -245,3 +245,140 @@ fn usage_errors_exit_2() {
     assert_eq!(run(&["--api", "nonsense", "models"], &emu).status.code(), Some(2));
     assert!(chat_requests(&emu).is_empty());
 }
+
+#[test]
+fn tool_runs_locally_and_prints_the_observation() {
+    // No server is needed (none is running at the default address).
+    let out = cli().args(["tool", "weekday", r#"{"year": 2025, "month": 3, "day": 14}"#]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "March 14, 2025 is Friday.\n");
+    let out = cli()
+        .args([
+            "tool",
+            "localtime_to_timestamp",
+            r#"{"localtime": "2024-01-01 00:00:00", "timezone": "Asia/Shanghai"}"#,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "1704038400\n");
+    let out = cli()
+        .env("TZ", "America/New_York")
+        .args(["tool", "timestamp_to_localtime", r#"{"timestamp": 0}"#])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "1969-12-31 19:00:00\n", "the computer's zone (TZ) is the default");
+}
+
+#[test]
+fn tool_errors_are_observations_and_unknown_tools_are_usage_errors() {
+    let out = cli().args(["tool", "weekday", r#"{"year": 2023, "month": 2, "day": 29}"#]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("error: "), "{}", stdout(&out));
+    let out = cli().args(["tool", "get_time"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: unknown tool \"get_time\"") && err.contains("timezone_conversion"), "{err}");
+}
+
+#[test]
+fn chat_with_time_tools_streams_the_answer_and_traces_steps_on_stderr() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text(
+        "Thought: weekday needed.\nAction:\n```json\n{\"action\": \"weekday\", \"action_input\": {\"year\": 2024, \"month\": 2, \"day\": 29}}\n```\n",
+    ));
+    emu.push_reply(Reply::chunks(&["Final Answer: ", "Thursday."]));
+    let out = run(&["chat", "--tools", "time", "2024年2月29日星期几？"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Thursday.\n");
+    assert!(stderr(&out).contains("February 29, 2024 is Thursday."), "{}", stderr(&out));
+}
+
+#[test]
+fn chat_with_time_tools_json_lists_the_steps() {
+    let emu = Emulator::start();
+    for _ in 0..10 {
+        emu.push_reply(Reply::text(
+            "Action: {\"action\": \"current_time\", \"action_input\": {\"timezone\": \"UTC\"}}",
+        ));
+    }
+    let out = run(&["chat", "--tools", "time", "--max-steps", "2", "--json", "现在几点？"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    for s in steps {
+        let mut keys: Vec<_> = s.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["input", "observation", "thought", "tool"]);
+    }
+    assert_eq!(steps[0]["tool"], "current_time");
+    assert!(v["rounds"].as_u64().unwrap() <= 4);
+    assert_eq!(v["model"], "gemma3:4b");
+    assert!(v["answer"].as_str().unwrap().contains("2 tool calls"), "{v}");
+}
+
+fn fixture(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/images")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn image_prepares_upright_and_right_sized() {
+    let out = cli().args(["image", "--json", &fixture("cat-exif-orientation-6.jpg")]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["width"].as_u64(), v["height"].as_u64(), v["orientation"].as_u64()), (Some(451), Some(300), Some(6)));
+    assert_eq!(v["format"], "jpeg");
+    for key in ["source_width", "source_height", "bytes", "base64_len", "ms"] {
+        assert!(v.get(key).is_some(), "{key} in {v}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.jpg");
+    let out = cli()
+        .args(["image", "--max-side", "300", "--out", dest.to_str().unwrap(), &fixture("coffee-12mp.jpg")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read(&dest).unwrap();
+    assert_eq!(&written[..2], b"\xff\xd8", "a JPEG was written");
+    assert!(stdout(&out).contains("300×225"), "{}", stdout(&out));
+}
+
+#[test]
+fn image_refuses_bad_files_with_exit_5() {
+    for (name, says) in [
+        ("empty.jpg", "empty"),
+        ("not-an-image.jpg", "not an image"),
+        ("vector.svg", "SVG"),
+        ("bomb-40000x40000.png", "40000"),
+        ("truncated.jpg", "truncated"),
+    ] {
+        let out = cli().args(["image", &fixture(name)]).output().unwrap();
+        assert_eq!(out.status.code(), Some(5), "{name}");
+        let err = stderr(&out);
+        assert!(err.starts_with("error: ") && err.contains(name) && err.contains(says), "{name}: {err}");
+    }
+}
+
+#[test]
+fn chat_sends_photos_prepared_for_the_models_vision_size() {
+    let emu = Emulator::start();
+    let out = run(
+        &["chat", "--image", &fixture("coffee-12mp.jpg"), "--image", &fixture("cat-exif-orientation-6.jpg"), "what?"],
+        &emu,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = &chat_requests(&emu)[0];
+    let images = body["messages"][0]["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    use base64::Engine;
+    let first = base64::engine::general_purpose::STANDARD.decode(images[0].as_str().unwrap()).unwrap();
+    // 4032×3024 shrunk to gemma3:4b's 896 (from /api/show), aspect kept: 896×672. Read the JPEG's SOF.
+    let sof = first.windows(2).position(|w| w == [0xff, 0xc0] || w == [0xff, 0xc2]).expect("a JPEG frame header");
+    let h = u16::from_be_bytes([first[sof + 5], first[sof + 6]]);
+    let w = u16::from_be_bytes([first[sof + 7], first[sof + 8]]);
+    assert_eq!((w, h), (896, 672));
+}

@@ -175,13 +175,16 @@ async fn connects_streams_answers_and_keeps_the_conversation() {
     assert_eq!(app.answer().await, "Yes, it does.");
     let chats = emu.requests_to("/api/chat");
     assert_eq!(chats.len(), 2);
+    // (Time tools are on by default: their prompt comes first, as a system message.)
+    let context: Vec<Value> =
+        chats[1].body["messages"].as_array().unwrap().iter().filter(|m| m["role"] != "system").cloned().collect();
     assert_eq!(
-        chats[1].body["messages"],
-        json!([
-            {"role": "user", "content": "What does Gemma Desk do?"},
-            {"role": "assistant", "content": full},
-            {"role": "user", "content": "Really?"},
-        ])
+        context,
+        [
+            json!({"role": "user", "content": "What does Gemma Desk do?"}),
+            json!({"role": "assistant", "content": full}),
+            json!({"role": "user", "content": "Really?"}),
+        ]
     );
     assert!(emu.requests().iter().all(|r| !r.headers.contains_key("origin")), "the webview never calls Ollama itself");
 
@@ -331,4 +334,47 @@ impl App {
         el.clear().await.unwrap();
         el.send_keys(text).await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_question_shows_the_tool_trace_and_the_answer() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text(
+        "Thought: I need the weekday of 2025-03-14.\nAction:\n```json\n{\"action\": \"weekday\", \"action_input\": {\"year\": 2025, \"month\": 3, \"day\": 14}}\n```\n",
+    ));
+    emu.push_reply(
+        Reply::chunks(&["Thought: I can answer now.\n", "Final Answer: ", "2025年3月14日", "是星期五。"]).delay_ms(100),
+    );
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    assert_eq!(app.js("return document.getElementById('tools-toggle').getAttribute('aria-pressed')").await, "true");
+
+    app.send("2025-03-14 星期几？").await;
+    app.wait(
+        "the answer",
+        Duration::from_secs(30),
+        "return document.querySelector('.msg.assistant') && !document.querySelector('.msg.assistant.streaming')",
+    )
+    .await;
+    assert_eq!(app.answer().await, "2025年3月14日是星期五。");
+    let summary = app
+        .js("const s = document.querySelector('.msg.assistant details.trace summary'); return s ? s.textContent : null")
+        .await;
+    assert_eq!(summary, "Used 1 tool");
+    app.click(".msg.assistant details.trace summary").await;
+    let trace = app.js("return document.querySelector('.msg.assistant details.trace').textContent").await;
+    let trace = trace.as_str().unwrap();
+    assert!(trace.contains("weekday") && trace.contains("March 14, 2025 is Friday."), "{trace}");
+    app.screenshot("time-trace").await;
+
+    // Switched off for this conversation: a plain chat, no tool prompt.
+    app.click("#tools-toggle").await;
+    emu.push_reply(Reply::text("Plain."));
+    app.send("hi").await;
+    app.wait("the plain answer", Duration::from_secs(20), "return document.querySelectorAll('.msg.assistant').length === 2 && !document.querySelector('.msg.assistant.streaming')").await;
+    let last = emu.requests_to("/api/chat").pop().unwrap();
+    assert_ne!(last.body["messages"][0]["role"], "system");
+    assert!(last.body.get("options").is_none());
+    app.close().await;
 }
