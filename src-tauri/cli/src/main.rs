@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
+use gemma_desk_core::caption;
 use gemma_desk_core::images::{self, PrepareOptions};
 use gemma_desk_core::models::human_size;
 use gemma_desk_core::tools;
@@ -39,6 +40,13 @@ enum Api {
 enum Tools {
     None,
     Time,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CaptionFormat {
+    Text,
+    Jsonl,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -83,6 +91,21 @@ enum Command {
         /// Print {"source_width", "source_height", "width", "height", "orientation", "format", "bytes", "base64_len", "ms"}
         #[arg(long)]
         json: bool,
+    },
+    /// Caption photos one by one (folders expand to the images in them), in input order
+    Caption {
+        /// Image files and folders
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
+        /// What to ask about each photo (default: "Describe this image.")
+        #[arg(long, value_name = "TEXT")]
+        prompt: Option<String>,
+        /// Output: text lines, JSON Lines ({"file", "caption"} or {"file", "error"}) or CSV (file,caption,error)
+        #[arg(long, value_enum, default_value_t = CaptionFormat::Text)]
+        format: CaptionFormat,
+        /// Write the results to FILE instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Run one tool locally and print the observation exactly as the model gets it
     Tool {
@@ -135,8 +158,86 @@ async fn run(cli: Cli, lang: Lang) -> Result<()> {
             let chat_args = ChatArgs { prompt, images: image, system, tools: tools == Tools::Time, max_steps, json };
             chat(&client, cli.model.as_deref(), chat_args, lang).await
         }
+        Command::Caption { paths, prompt, format, out } => {
+            caption(&client, cli.model.as_deref(), &paths, prompt, format, out.as_deref(), lang).await
+        }
         Command::Tool { .. } | Command::Image { .. } => unreachable!("handled above"),
     }
+}
+
+/// Exit codes: 0 every file captioned, 1 some failed (their errors are in the output), 5 none was readable.
+async fn caption(
+    client: &OllamaClient,
+    model: Option<&str>,
+    paths: &[PathBuf],
+    prompt: Option<String>,
+    format: CaptionFormat,
+    out: Option<&Path>,
+    lang: Lang,
+) -> Result<()> {
+    let files = images::collect_images(paths);
+    if files.is_empty() {
+        let shown = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        return Err(Error::BadInput { path: shown, reason: "no images found".into() });
+    }
+    let model = client.resolve_model(model, &[Capability::Vision]).await?;
+    let side = client.vision_image_size(&model).await.unwrap_or(images::DEFAULT_MAX_SIDE);
+    let prompt = prompt
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| lang.pick("Describe this image.", "图片里有什么？").to_string());
+
+    let mut sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?,
+        )),
+        None => Box::new(std::io::stdout()),
+    };
+    let mut write_err = None;
+    if format == CaptionFormat::Csv {
+        if let Err(e) = sink.write_all(csv_line(["file", "caption", "error"]).as_bytes()) {
+            write_err.get_or_insert(e);
+        }
+    }
+    let total = files.len();
+    let results =
+        caption::caption_files(client, &model, &files, &prompt, &PrepareOptions::with_max_side(side), |i, result| {
+            let row = result.row(lang);
+            let line = match format {
+                CaptionFormat::Jsonl => format!("{}\n", serde_json::to_string(&row).expect("rows serialise")),
+                CaptionFormat::Text => match (&row.caption, &row.error) {
+                    (Some(c), _) => format!("{}: {}\n", row.file, c),
+                    (None, e) => format!("{}: error: {}\n", row.file, e.as_deref().unwrap_or_default()),
+                },
+                CaptionFormat::Csv => {
+                    csv_line([row.file.as_str(), row.caption.unwrap_or(""), row.error.as_deref().unwrap_or("")])
+                }
+            };
+            if let Err(e) = sink.write_all(line.as_bytes()).and_then(|_| sink.flush()) {
+                write_err.get_or_insert(e);
+            }
+            let _ = writeln!(std::io::stderr(), "[{}/{total}] {}", i + 1, row.file);
+        })
+        .await;
+    let _ = sink.flush();
+    if let Some(e) = write_err {
+        return Err(Error::Other(format!("cannot write the results: {e}")));
+    }
+    let failed = results.iter().filter(|r| r.outcome.is_err()).count();
+    if failed == 0 {
+        Ok(())
+    } else if results.iter().all(|r| r.unreadable()) {
+        std::process::exit(5);
+    } else {
+        let _ = writeln!(std::io::stderr(), "{failed} of {total} failed");
+        std::process::exit(1);
+    }
+}
+
+/// One CSV record (RFC 4180 quoting, by the csv crate), ending in a newline.
+fn csv_line<const N: usize>(fields: [&str; N]) -> String {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    let _ = w.write_record(fields);
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 fn prepare_image(file: &Path, max_side: u32, out: Option<&Path>, json: bool) -> Result<()> {

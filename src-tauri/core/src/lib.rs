@@ -2,6 +2,7 @@
 //! CLI (`gemma-desk-cli`) are thin adapters over the same code. No Tauri types in this crate.
 
 pub mod agent;
+pub mod caption;
 pub mod chat;
 pub mod error;
 pub mod host;

@@ -382,3 +382,71 @@ fn chat_sends_photos_prepared_for_the_models_vision_size() {
     let w = u16::from_be_bytes([first[sof + 7], first[sof + 8]]);
     assert_eq!((w, h), (896, 672));
 }
+
+/// A folder with two photos and one bad file, named so the natural order is clear.
+fn photo_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("cat.jpg"), dir.path().join("IMG_2.jpg")).unwrap();
+    std::fs::copy(fixture("empty.jpg"), dir.path().join("IMG_5.jpg")).unwrap();
+    std::fs::copy(fixture("coffee.png"), dir.path().join("IMG_10.png")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a photo").unwrap();
+    dir
+}
+
+#[test]
+fn caption_a_folder_one_result_per_photo_in_order() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text("A tabby cat."));
+    emu.push_reply(Reply::text("A cup of coffee, \"espresso\", on a table."));
+    let dir = photo_folder();
+    let out = run(&["caption", "--format", "jsonl", dir.path().to_str().unwrap()], &emu);
+    assert_eq!(out.status.code(), Some(1), "one file failed: {}", stderr(&out));
+    let rows: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let name = |v: &Value| {
+        std::path::Path::new(v["file"].as_str().unwrap()).file_name().unwrap().to_string_lossy().into_owned()
+    };
+    assert_eq!(rows.iter().map(name).collect::<Vec<_>>(), ["IMG_2.jpg", "IMG_5.jpg", "IMG_10.png"]);
+    assert_eq!(rows[0]["caption"], "A tabby cat.");
+    assert!(rows[1].get("caption").is_none() && rows[1]["error"].as_str().unwrap().contains("empty"), "{}", rows[1]);
+    assert_eq!(rows[2]["caption"], "A cup of coffee, \"espresso\", on a table.");
+    let chats = chat_requests(&emu);
+    assert_eq!(chats.len(), 2, "the bad file is not sent");
+    assert_eq!(chats[0]["messages"][0]["content"], "Describe this image.");
+    assert_eq!(chats[0]["messages"][0]["images"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn caption_csv_to_a_file_and_exit_codes() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text("Cat, \"tabby\"\nsecond line"));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("captions.csv");
+    let out = run(
+        &[
+            "caption",
+            "--prompt",
+            "图片里有什么？",
+            "--format",
+            "csv",
+            "--out",
+            dest.to_str().unwrap(),
+            &fixture("cat.jpg"),
+        ],
+        &emu,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    let csv = std::fs::read_to_string(&dest).unwrap();
+    assert_eq!(csv, format!("file,caption,error\n{},\"Cat, \"\"tabby\"\"\nsecond line\",\n", fixture("cat.jpg")));
+    assert_eq!(chat_requests(&emu)[0]["messages"][0]["content"], "图片里有什么？");
+
+    // None readable: exit 5, nothing sent.
+    let out = run(&["caption", &fixture("empty.jpg"), &fixture("vector.svg")], &emu);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stdout(&out).contains("vector.svg: error: "), "{}", stdout(&out));
+    assert_eq!(chat_requests(&emu).len(), 1);
+
+    // A model that cannot see: exit 4 before anything is read or sent.
+    let out = run(&["--model", "gemma3:1b", "caption", &fixture("cat.jpg")], &emu);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+}

@@ -15,7 +15,7 @@ struct App {
     client: Client,
     profile: Profile,
     _driver: Proc,
-    _display: Display,
+    display: Display,
 }
 
 impl App {
@@ -43,7 +43,7 @@ impl App {
                 Err(e) => panic!("no WebDriver session with the app: {e}"),
             }
         };
-        let app = App { client, profile, _driver: driver, _display: display };
+        let app = App { client, profile, _driver: driver, display };
         app.wait("the page to load", Duration::from_secs(30), "return !!document.getElementById('status')").await;
         app
     }
@@ -110,18 +110,19 @@ impl App {
         self.js("return !!document.querySelector('.msg.assistant.streaming')").await == json!(true)
     }
 
+    /// A screenshot of the real window, taken from the X display (WebKitWebDriver's own screenshots
+    /// sometimes take half a minute here). Without a window manager the window sits at 0,0.
     async fn screenshot(&self, name: &str) {
-        // Screenshots can lag the DOM: let two frames paint first.
-        let _ = self
-            .client
-            .execute_async(
-                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-                vec![],
-            )
-            .await;
-        if let Ok(png) = self.client.screenshot().await {
-            let _ = std::fs::write(artifacts_dir().join(format!("{name}.png")), png);
-        }
+        // Let the page paint what the DOM already shows.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let size = self.js("return [window.innerWidth, window.innerHeight]").await;
+        let (w, h) = (size[0].as_u64().unwrap_or(1100), size[1].as_u64().unwrap_or(760));
+        let path = artifacts_dir().join(format!("{name}.png"));
+        let status = std::process::Command::new("import")
+            .args(["-display", &self.display.name, "-window", "root", "-crop", &format!("{w}x{h}+0+0"), "+repage"])
+            .arg(&path)
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "screenshot with ImageMagick's import failed");
     }
 
     async fn close(self) {
