@@ -272,3 +272,20 @@ async fn a_short_partial_answer_survives_an_error() {
     assert!(r.is_err());
     assert_eq!(streamed(&events), "Partial answer");
 }
+
+#[tokio::test]
+async fn a_photo_and_a_time_question_meet_in_one_turn() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text(WEEKDAY_ACTION));
+    emu.push_reply(Reply::text("Final Answer: A cat, photographed on a Friday."));
+    // A 1×1 PNG, as the image module would prepare it.
+    let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    let mut req = ask("gemma3:4b", "What is in the photo, and what weekday was 2025-03-14?", 5);
+    req.messages[0].images = vec![png.into()];
+    let (r, _) = run(&emu, req).await;
+    assert_eq!(r.unwrap().answer, "A cat, photographed on a Friday.");
+    for body in chat_bodies(&emu) {
+        let user = body["messages"].as_array().unwrap().iter().find(|m| m["role"] == "user").unwrap().clone();
+        assert_eq!(user["images"], json!([png]), "the photo goes with every round");
+    }
+}
