@@ -9,6 +9,10 @@ fn main() {
         "set_model",
         "send_chat",
         "stop_chat",
+        "pick_images",
+        "remove_attachment",
+        // Registered only in test builds (`--features e2e`); granted by no capability file.
+        "e2e_drop",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri-build failed");
 }

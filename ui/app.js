@@ -13,7 +13,61 @@ const app = {
   history: [],         // [{role, content}] sent as context with each new message
   streaming: null,     // {id}
   toolsOn: true,       // time tools for this conversation
+  pending: [],         // photos attached to the next message: [{id, name, thumbnail}]
 };
+
+// ---------- photos ----------
+
+function addAttachments(views) {
+  for (const v of views) {
+    if (v.id) app.pending.push(v);
+    else app.pending.push({ ...v, failed: true });
+  }
+  renderAttachments();
+}
+
+function renderAttachments() {
+  const strip = $("attachments");
+  strip.replaceChildren();
+  for (const a of app.pending) {
+    const fig = document.createElement("figure");
+    fig.className = a.failed ? "thumb failed" : "thumb";
+    if (a.thumbnail) {
+      const img = document.createElement("img");
+      img.src = a.thumbnail;  // a data: URI made in Rust
+      img.alt = a.name;
+      fig.append(img);
+    }
+    const cap = document.createElement("figcaption");
+    cap.textContent = a.failed ? `${a.name}: ${a.error}` : a.name;
+    const rm = document.createElement("button");
+    rm.type = "button";
+    rm.className = "remove";
+    rm.textContent = "×";
+    rm.setAttribute("aria-label", I18n.t("attach.remove", { name: a.name }));
+    rm.addEventListener("click", () => {
+      app.pending = app.pending.filter((x) => x !== a);
+      if (a.id) invoke("remove_attachment", { id: a.id });
+      renderAttachments();
+    });
+    fig.append(cap, rm);
+    strip.append(fig);
+  }
+  strip.hidden = app.pending.length === 0;
+}
+
+function thumbsFor(attachments) {
+  const row = document.createElement("div");
+  row.className = "sent-thumbs";
+  for (const a of attachments) {
+    const img = document.createElement("img");
+    img.src = a.thumbnail;
+    img.alt = a.name;
+    img.title = a.name;
+    row.append(img);
+  }
+  return row;
+}
 
 // ---------- status and models ----------
 
@@ -210,13 +264,32 @@ function setToolsToggle(on) {
 
 async function send() {
   const promptEl = $("prompt");
-  const text = promptEl.value;
-  if (!text.trim() || app.streaming) return;
+  const photos = app.pending.filter((a) => a.id);
+  let text = promptEl.value;
+  if ((!text.trim() && photos.length === 0) || app.streaming) return;
   const model = $("model-select").value;
+  if (photos.length) {
+    // Only models that see images get them: say so before anything is sent.
+    const info = app.models.find((m) => m.name === model);
+    if (info && !info.capabilities.includes("vision")) {
+      const seeing = app.models.filter((m) => m.capabilities.includes("vision")).map((m) => m.name);
+      const wrap = addMessage("assistant", "");
+      wrap.classList.add("refused");
+      wrap.querySelector(".body").hidden = true;  // nothing was asked: only the notice
+      wrap.querySelector(".who").textContent = "Gemma Desk";
+      addNote(wrap, "error", I18n.t("attach.noVision", { model }),
+        seeing.length ? I18n.t("attach.noVisionHint", { models: seeing.join(", ") }) : I18n.t("attach.noVisionNone"));
+      return;
+    }
+    if (!text.trim()) text = I18n.t("attach.defaultPrompt");
+  }
   promptEl.value = "";
   autoGrow();
-  addMessage("user", text);
-  app.history.push({ role: "user", content: text });
+  const userWrap = addMessage("user", text);
+  if (photos.length) userWrap.querySelector(".body").before(thumbsFor(photos));
+  app.history.push({ role: "user", content: text, attachments: photos.map((a) => a.id) });
+  app.pending = [];
+  renderAttachments();
   const wrap = addMessage("assistant", "");
   wrap.classList.add("streaming");
   const body = wrap.querySelector(".body");
@@ -273,6 +346,8 @@ function stop() {
 function newChat() {
   stop();
   app.history = [];
+  app.pending = [];
+  renderAttachments();
   setToolsToggle(true);
   document.querySelectorAll("#messages .msg").forEach((el) => el.remove());
   $("empty").hidden = false;
@@ -337,6 +412,8 @@ async function init() {
   if (app.info.settings_warning) console.warn(app.info.settings_warning);
 
   $("send").addEventListener("click", send);
+  $("attach").addEventListener("click", async () => addAttachments(await invoke("pick_images")));
+  window.__TAURI__.event.listen("attachments", (e) => addAttachments(e.payload));
   $("tools-toggle").addEventListener("click", () => setToolsToggle(!app.toolsOn));
   $("stop").addEventListener("click", stop);
   $("retry").addEventListener("click", checkStatus);

@@ -1,14 +1,16 @@
 //! The webview's only way in: thin commands over `gemma-desk-core`. Errors go back as
 //! `ErrorReport { kind, message, hint }` in the UI's language.
 
+use crate::attach::{self, AttachmentView};
 use crate::state::AppState;
 use gemma_desk_core::agent::{self, AgentEvent, AgentOutcome, AnswerRequest};
 use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::host::{display, resolve_host};
-use gemma_desk_core::{Error, Lang, Message, ServerStatus};
-use serde::Serialize;
+use gemma_desk_core::images;
+use gemma_desk_core::{Capability, Error, Lang, Message, Role, ServerStatus};
+use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Manager, State};
 
 type CmdResult<T> = Result<T, ErrorReport>;
 
@@ -88,7 +90,7 @@ pub async fn send_chat(
     state: State<'_, AppState>,
     id: String,
     model: String,
-    messages: Vec<Message>,
+    messages: Vec<UiMessage>,
     tools: bool,
     on_event: Channel<AgentEvent>,
 ) -> CmdResult<AgentOutcome> {
@@ -97,6 +99,12 @@ pub async fn send_chat(
         return Err(Error::NoSuitableModel { what: "chat".into() }.report(lang));
     }
     let client = state.client().map_err(|e| e.report(lang))?;
+    let messages = messages.into_iter().map(|m| m.into_message(&state)).collect::<Result<Vec<_>, _>>();
+    let messages = messages.map_err(|e| e.report(lang))?;
+    if messages.iter().any(|m| !m.images.is_empty()) {
+        // Say so before anything is sent to a model that cannot see.
+        client.resolve_model(Some(&model), &[Capability::Vision]).await.map_err(|e| e.report(lang))?;
+    }
     let mut request = AnswerRequest::new(model, messages);
     request.tools = tools;
     request.lang = lang;
@@ -114,6 +122,54 @@ pub async fn send_chat(
         // Aborted by stop_chat: dropping the request closed the connection, so Ollama stops too.
         Err(_) => Err(Error::Cancelled.report(lang)),
     }
+}
+
+/// A message as the webview keeps it: photos by attachment id.
+#[derive(Deserialize)]
+pub struct UiMessage {
+    role: Role,
+    content: String,
+    #[serde(default)]
+    attachments: Vec<String>,
+}
+
+impl UiMessage {
+    fn into_message(self, state: &AppState) -> Result<Message, Error> {
+        let mut m = Message::new(self.role, self.content);
+        for id in &self.attachments {
+            let image = state.attachment_base64(id).ok_or_else(|| Error::BadInput {
+                path: id.clone(),
+                reason: "this photo is no longer available; attach it again".into(),
+            })?;
+            m.images.push(image);
+        }
+        Ok(m)
+    }
+}
+
+/// The system's file picker; the chosen photos are prepared and kept for sending.
+#[tauri::command]
+pub async fn pick_images(app: AppHandle) -> Vec<AttachmentView> {
+    let lang = app.state::<AppState>().lang();
+    let picked = rfd::AsyncFileDialog::new()
+        .set_title(lang.pick("Choose photos", "选择照片"))
+        .add_filter(lang.pick("Images", "图片"), images::IMAGE_EXTENSIONS)
+        .pick_files()
+        .await;
+    let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
+    attach::attach_paths(&app, paths).await
+}
+
+#[tauri::command]
+pub fn remove_attachment(state: State<'_, AppState>, id: String) -> bool {
+    state.remove_attachment(&id)
+}
+
+/// Test builds only (`--features e2e`): drop files on the window exactly as a user's drop does.
+#[cfg(feature = "e2e")]
+#[tauri::command]
+pub fn e2e_drop(app: AppHandle, paths: Vec<std::path::PathBuf>) {
+    attach::on_drop(&app, paths);
 }
 
 #[tauri::command]

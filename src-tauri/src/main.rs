@@ -1,27 +1,60 @@
 // A GUI app on Windows: no console window behind it. (The CLI is a separate binary.)
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod attach;
 mod commands;
 mod state;
 
-use tauri::Manager;
+use tauri::{DragDropEvent, Manager, WindowEvent};
 
 fn main() {
     tauri::Builder::default()
         .setup(|app| {
             let dir = gemma_desk_core::settings::data_dir(app.path().app_config_dir()?);
             app.manage(state::AppState::load(&dir));
+            // Test builds grant their drop command at run time; no capability file names it.
+            #[cfg(feature = "e2e")]
+            app.add_capability(tauri::ipc::CapabilityBuilder::new("e2e").window("main").permission("allow-e2e-drop"))?;
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::server_status,
-            commands::set_host,
-            commands::set_language,
-            commands::set_model,
-            commands::send_chat,
-            commands::stop_chat,
-        ])
+        .on_window_event(|window, event| {
+            // Tauri's own drop event carries the paths; the webview never sees them.
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                attach::on_drop(window.app_handle(), paths.clone());
+            }
+        })
+        .invoke_handler(handlers())
         .run(tauri::generate_context!())
         .expect("Gemma Desk could not start its window");
+}
+
+#[cfg(not(feature = "e2e"))]
+fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        commands::app_info,
+        commands::server_status,
+        commands::set_host,
+        commands::set_language,
+        commands::set_model,
+        commands::send_chat,
+        commands::stop_chat,
+        commands::pick_images,
+        commands::remove_attachment,
+    ]
+}
+
+#[cfg(feature = "e2e")]
+fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        commands::app_info,
+        commands::server_status,
+        commands::set_host,
+        commands::set_language,
+        commands::set_model,
+        commands::send_chat,
+        commands::stop_chat,
+        commands::pick_images,
+        commands::remove_attachment,
+        commands::e2e_drop,
+    ]
 }

@@ -1,10 +1,12 @@
 //! What the app keeps between commands: settings, the Ollama client for the chosen host, and
 //! the answers being streamed (so that Stop can cancel them).
 
+use gemma_desk_core::images::PreparedImage;
 use gemma_desk_core::settings::{Settings, SettingsStore};
 use gemma_desk_core::{Error, Lang, OllamaClient};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use tokio::task::AbortHandle;
 
@@ -16,6 +18,9 @@ pub struct AppState {
     pub system_lang: Lang,
     /// Answers in flight, by the id the webview gave them.
     pub running: Mutex<HashMap<String, AbortHandle>>,
+    /// Prepared photos by id: the webview refers to them, never to files.
+    attachments: Mutex<HashMap<String, PreparedImage>>,
+    next_attachment: AtomicU64,
 }
 
 impl AppState {
@@ -29,7 +34,24 @@ impl AppState {
             settings_warning,
             system_lang,
             running: Mutex::new(HashMap::new()),
+            attachments: Mutex::new(HashMap::new()),
+            next_attachment: AtomicU64::new(1),
         }
+    }
+
+    pub fn add_attachment(&self, image: PreparedImage) -> String {
+        let id = format!("img-{}", self.next_attachment.fetch_add(1, Ordering::Relaxed));
+        self.attachments.lock().unwrap().insert(id.clone(), image);
+        id
+    }
+
+    /// The base64 of an attached photo, as sent to the model.
+    pub fn attachment_base64(&self, id: &str) -> Option<String> {
+        self.attachments.lock().unwrap().get(id).map(|p| p.base64.clone())
+    }
+
+    pub fn remove_attachment(&self, id: &str) -> bool {
+        self.attachments.lock().unwrap().remove(id).is_some()
     }
 
     pub fn lang(&self) -> Lang {

@@ -25,7 +25,8 @@ impl App {
         env.push(("OLLAMA_HOST".into(), ollama_host.into()));
         let (driver, port) = start_driver(&display, &env);
         let mut caps = serde_json::Map::new();
-        caps.insert("tauri:options".into(), json!({ "application": binary("gemma-desk") }));
+        // The app built with `--features e2e` (see ./dev): it can be sent a file drop.
+        caps.insert("tauri:options".into(), json!({ "application": binary("gemma-desk-e2e") }));
         // tauri-driver listens before WebKitWebDriver behind it is ready: retry the first connect.
         let mut attempt = 0;
         let client = loop {
@@ -377,5 +378,72 @@ async fn a_time_question_shows_the_tool_trace_and_the_answer() {
     let last = emu.requests_to("/api/chat").pop().unwrap();
     assert_ne!(last.body["messages"][0]["role"], "system");
     assert!(last.body.get("options").is_none());
+    app.close().await;
+}
+
+fn fixture(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/images")
+        .join(name)
+        .canonicalize()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_photos_show_thumbnails_and_get_captioned() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.push_reply(Reply::chunks(&["A ", "tabby ", "cat ", "and ", "a ", "coffee."]).delay_ms(80));
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+
+    // The same path a real drop takes (Rust's drop handler), with one bad file among the photos.
+    let paths = json!([fixture("cat-exif-orientation-6.jpg"), fixture("coffee-12mp.jpg"), fixture("truncated.jpg")]);
+    app.client.execute("window.__TAURI__.core.invoke('e2e_drop', { paths: arguments[0] })", vec![paths]).await.unwrap();
+    app.wait(
+        "three thumbnails",
+        Duration::from_secs(30),
+        "return document.querySelectorAll('#attachments figure').length === 3",
+    )
+    .await;
+    let good = app.js("return [...document.querySelectorAll('#attachments figure:not(.failed) img')].map(i => i.src.slice(0, 23))").await;
+    assert_eq!(good, json!(["data:image/jpeg;base64,", "data:image/jpeg;base64,"]));
+    let bad = app.js("return document.querySelector('#attachments figure.failed').textContent").await;
+    assert!(bad.as_str().unwrap().contains("truncated.jpg"), "{bad}");
+    app.screenshot("photos-attached").await;
+
+    // A model that cannot see is refused before anything is sent, and the photos stay.
+    app.js("const s = document.getElementById('model-select'); s.value = 'gemma3:1b'; s.dispatchEvent(new Event('change')); return true").await;
+    app.click("#send").await;
+    let refused = app
+        .wait(
+            "the vision refusal",
+            Duration::from_secs(10),
+            "const e = document.querySelector('.msg.refused .error'); return e ? e.textContent : null",
+        )
+        .await;
+    assert!(
+        refused.as_str().unwrap().contains("gemma3:1b cannot see images")
+            && refused.as_str().unwrap().contains("gemma3:4b"),
+        "{refused}"
+    );
+    assert!(emu.requests_to("/api/chat").is_empty());
+
+    // With a vision model, an empty prompt sends the default caption request with both photos.
+    app.js("const s = document.getElementById('model-select'); s.value = 'gemma3:4b'; s.dispatchEvent(new Event('change')); return true").await;
+    app.click("#send").await;
+    app.wait("the caption", Duration::from_secs(30), "const m = [...document.querySelectorAll('.msg.assistant')].pop(); return m && !m.classList.contains('streaming') && !m.classList.contains('refused') && m.querySelector('.body').textContent.length > 0").await;
+    assert_eq!(app.answer().await, "A tabby cat and a coffee.");
+    assert_eq!(app.js("return document.querySelectorAll('.msg.user .sent-thumbs img').length").await, 2);
+    assert_eq!(app.js("return document.querySelectorAll('#attachments figure').length").await, 0);
+    let chat = emu.requests_to("/api/chat").pop().unwrap();
+    let user = chat.body["messages"].as_array().unwrap().iter().find(|m| m["role"] == "user").unwrap().clone();
+    assert_eq!(user["content"], "Describe this image.");
+    let images = user["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    assert!(images.iter().all(|i| !i.as_str().unwrap().starts_with("data:")));
+    app.screenshot("photos-captioned").await;
     app.close().await;
 }
