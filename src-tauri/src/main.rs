@@ -28,33 +28,30 @@ fn main() {
         .expect("Gemma Desk could not start its window");
 }
 
+/// The commands the webview may call (each also needs a grant in capabilities/), plus `extra`.
+macro_rules! handlers_with {
+    ($($extra:path),*) => {
+        tauri::generate_handler![
+            commands::app_info,
+            commands::server_status,
+            commands::set_host,
+            commands::set_language,
+            commands::set_model,
+            commands::send_chat,
+            commands::stop_chat,
+            commands::pick_images,
+            commands::remove_attachment,
+            $($extra),*
+        ]
+    };
+}
+
 #[cfg(not(feature = "e2e"))]
 fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![
-        commands::app_info,
-        commands::server_status,
-        commands::set_host,
-        commands::set_language,
-        commands::set_model,
-        commands::send_chat,
-        commands::stop_chat,
-        commands::pick_images,
-        commands::remove_attachment,
-    ]
+    handlers_with!()
 }
 
 #[cfg(feature = "e2e")]
 fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![
-        commands::app_info,
-        commands::server_status,
-        commands::set_host,
-        commands::set_language,
-        commands::set_model,
-        commands::send_chat,
-        commands::stop_chat,
-        commands::pick_images,
-        commands::remove_attachment,
-        commands::e2e_drop,
-    ]
+    handlers_with!(commands::e2e_drop)
 }
