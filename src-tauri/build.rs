@@ -11,6 +11,10 @@ fn main() {
         "stop_chat",
         "pick_images",
         "remove_attachment",
+        "attach_pasted",
+        "attach_clipboard_image",
+        "copy_text",
+        "export_captions",
         // Registered only in test builds (`--features e2e`); granted by no capability file.
         "e2e_drop",
     ]);

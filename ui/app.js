@@ -53,7 +53,80 @@ function renderAttachments() {
     fig.append(cap, rm);
     strip.append(fig);
   }
+  const ok = app.pending.filter((a) => a.id).length;
+  if (ok >= 2) {
+    // Many photos: caption each on its own rather than asking about all of them at once.
+    const all = document.createElement("button");
+    all.type = "button";
+    all.id = "caption-all";
+    all.className = "primary caption-all";
+    all.textContent = I18n.t("batch.start", { count: app.pending.length });
+    all.title = I18n.t("batch.startTitle");
+    all.addEventListener("click", captionAll);
+    strip.append(all);
+  }
   strip.hidden = app.pending.length === 0;
+}
+
+// A photo pasted from the clipboard (a screenshot, an image copied from a browser). When the paste
+// event carries image files, their bytes go to Rust to be prepared like a dropped file. WebKitGTK's
+// paste events carry no images, so when the clipboard offers nothing the prompt could take, Rust
+// reads the system clipboard's image itself. Text pastes are left alone.
+async function onPaste(e) {
+  const data = e.clipboardData;
+  const items = [...((data && data.items) || [])];
+  const files = items.filter((i) => i.kind === "file" && i.type.startsWith("image/")).map((i) => i.getAsFile()).filter(Boolean);
+  if (files.length === 0) {
+    const types = [...((data && data.types) || [])];
+    if (types.some((t) => t.startsWith("text/"))) return;
+    e.preventDefault();
+    try {
+      const view = await invoke("attach_clipboard_image");
+      if (view) addAttachments([view]);
+    } catch (err) {
+      console.warn(err);
+    }
+    return;
+  }
+  e.preventDefault();
+  for (const f of files) {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    // Header values must be plain ASCII; Rust names the photo itself otherwise.
+    const headers = /^[\x20-\x7e]{1,200}$/.test(f.name || "") ? { "x-name": f.name } : {};
+    try {
+      addAttachments([await invoke("attach_pasted", bytes, { headers })]);
+    } catch (err) {
+      addAttachments([{ name: f.name || "?", error: toReport(err).message }]);
+    }
+  }
+}
+
+// Images only go to models that see them: say so, and name the ones that do, before sending anything.
+function refuseIfBlind(model) {
+  const info = app.models.find((m) => m.name === model);
+  if (!info || info.capabilities.includes("vision")) return false;
+  const seeing = app.models.filter((m) => m.capabilities.includes("vision")).map((m) => m.name);
+  const wrap = addMessage("assistant", "");
+  wrap.classList.add("refused");
+  wrap.querySelector(".body").hidden = true;  // nothing was asked: only the notice
+  wrap.querySelector(".who").textContent = "Gemma Desk";
+  addNote(wrap, "error", I18n.t("attach.noVision", { model }),
+    seeing.length ? I18n.t("attach.noVisionHint", { models: seeing.join(", ") }) : I18n.t("attach.noVisionNone"));
+  return true;
+}
+
+function captionAll() {
+  const model = $("model-select").value;
+  if (!model) return;
+  if (refuseIfBlind(model)) return;
+  const prompt = $("prompt").value.trim() || I18n.t("attach.defaultPrompt");
+  $("prompt").value = "";
+  autoGrow();
+  $("empty").hidden = true;
+  Batch.start({ photos: app.pending, prompt, model, container: $("messages"), onScroll: () => scrollDown() });
+  app.pending = [];
+  renderAttachments();
+  scrollDown(true);
 }
 
 function thumbsFor(attachments) {
@@ -269,18 +342,7 @@ async function send() {
   if ((!text.trim() && photos.length === 0) || app.streaming) return;
   const model = $("model-select").value;
   if (photos.length) {
-    // Only models that see images get them: say so before anything is sent.
-    const info = app.models.find((m) => m.name === model);
-    if (info && !info.capabilities.includes("vision")) {
-      const seeing = app.models.filter((m) => m.capabilities.includes("vision")).map((m) => m.name);
-      const wrap = addMessage("assistant", "");
-      wrap.classList.add("refused");
-      wrap.querySelector(".body").hidden = true;  // nothing was asked: only the notice
-      wrap.querySelector(".who").textContent = "Gemma Desk";
-      addNote(wrap, "error", I18n.t("attach.noVision", { model }),
-        seeing.length ? I18n.t("attach.noVisionHint", { models: seeing.join(", ") }) : I18n.t("attach.noVisionNone"));
-      return;
-    }
+    if (refuseIfBlind(model)) return;
     if (!text.trim()) text = I18n.t("attach.defaultPrompt");
   }
   promptEl.value = "";
@@ -345,6 +407,7 @@ function stop() {
 
 function newChat() {
   stop();
+  Batch.stopAll();
   app.history = [];
   app.pending = [];
   renderAttachments();
@@ -373,6 +436,8 @@ async function applyLanguage(lang) {
   I18n.apply();
   updateLangToggle();
   document.querySelectorAll("details.trace").forEach(updateTraceSummary);
+  Batch.relabel();
+  renderAttachments();
   if (app.connected) checkStatus(); else if (app.models) fillModels();
 }
 
@@ -414,6 +479,7 @@ async function init() {
   $("send").addEventListener("click", send);
   $("attach").addEventListener("click", async () => addAttachments(await invoke("pick_images")));
   window.__TAURI__.event.listen("attachments", (e) => addAttachments(e.payload));
+  document.addEventListener("paste", onPaste);
   $("tools-toggle").addEventListener("click", () => setToolsToggle(!app.toolsOn));
   $("stop").addEventListener("click", stop);
   $("retry").addEventListener("click", checkStatus);

@@ -2,10 +2,11 @@
 //! prepared in Rust; the webview only ever gets ids, thumbnails and sizes, and cannot name a path.
 
 use crate::state::AppState;
-use gemma_desk_core::images::{self, PrepareOptions};
+use gemma_desk_core::images::{self, PrepareOptions, PreparedImage};
 use gemma_desk_core::{Error, Lang};
 use serde::Serialize;
 use std::path::PathBuf;
+use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager};
 
 /// An attached photo (or why it could not be attached), as the composer shows it.
@@ -20,25 +21,79 @@ pub struct AttachmentView {
     pub error: Option<String>,
 }
 
+/// Photos are prepared for the chosen model's vision input (`/api/show`), else Gemma 3's 896 px.
+/// Asked briefly: a slow or absent server must not hold up attaching.
+async fn prepare_options(state: &AppState) -> PrepareOptions {
+    let model = state.settings.lock().unwrap().model.clone();
+    let side = match (model, state.client()) {
+        (Some(model), Ok(client)) => {
+            tokio::time::timeout(Duration::from_secs(2), client.vision_image_size(&model)).await.ok().flatten()
+        }
+        _ => None,
+    };
+    PrepareOptions::with_max_side(side.unwrap_or(images::DEFAULT_MAX_SIDE))
+}
+
 /// Prepare the photos at `paths` (folders expand to the images in them) and keep them for sending.
 pub async fn attach_paths(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<AttachmentView> {
     let state = app.state::<AppState>();
-    let lang = state.lang();
     let files = images::collect_images(&paths);
+    let opts = prepare_options(&state).await;
     let work = files.clone();
     let prepared = tauri::async_runtime::spawn_blocking(move || {
-        images::prepare_many(&work, &PrepareOptions::default())
-            .into_iter()
-            .map(|r| r.map(|p| (images::thumbnail_bytes(&p.encoded(), images::THUMBNAIL_SIDE).ok(), p)))
-            .collect::<Vec<_>>()
+        images::prepare_many(&work, &opts).into_iter().map(with_thumbnail).collect::<Vec<_>>()
     })
     .await
     .unwrap_or_default();
-    files
-        .iter()
-        .zip(prepared)
-        .map(|(path, result)| {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let names = files.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    names.zip(prepared).map(|(name, result)| keep(&state, name, result)).collect()
+}
+
+/// A photo pasted from the clipboard: the bytes of an image file, when the webview's paste
+/// event carries one (a file copied in a file manager or browser).
+pub async fn attach_bytes(app: &AppHandle, name: String, bytes: Vec<u8>) -> AttachmentView {
+    attach_with(app, name, move |opts| {
+        let limit = opts.max_file_bytes;
+        if bytes.len() as u64 > limit {
+            return Err(images::ImageError::FileTooLarge { size_mb: bytes.len() as u64 >> 20, limit_mb: limit >> 20 });
+        }
+        images::prepare_bytes(&bytes, opts)
+    })
+    .await
+}
+
+/// A screenshot on the clipboard, as the pixels the system clipboard gives (WebKitGTK's paste
+/// event does not carry images, so Rust reads them).
+pub async fn attach_rgba(app: &AppHandle, name: String, width: u32, height: u32, rgba: Vec<u8>) -> AttachmentView {
+    attach_with(app, name, move |opts| images::prepare_rgba8(width, height, &rgba, opts)).await
+}
+
+async fn attach_with(
+    app: &AppHandle,
+    name: String,
+    prepare: impl FnOnce(&PrepareOptions) -> Result<PreparedImage, images::ImageError> + Send + 'static,
+) -> AttachmentView {
+    let state = app.state::<AppState>();
+    let opts = prepare_options(&state).await;
+    let label = PathBuf::from(&name);
+    let result =
+        tauri::async_runtime::spawn_blocking(move || with_thumbnail(prepare(&opts).map_err(|e| e.for_path(&label))))
+            .await
+            .unwrap_or_else(|e| Err(Error::Other(format!("image preparation failed: {e}"))));
+    keep(&state, name, result)
+}
+
+type Prepared = Result<(Option<String>, PreparedImage), Error>;
+
+fn with_thumbnail(r: Result<PreparedImage, Error>) -> Prepared {
+    r.map(|p| (images::thumbnail_bytes(&p.encoded(), images::THUMBNAIL_SIDE).ok(), p))
+}
+
+/// Keep a prepared photo for sending and describe it for the composer.
+fn keep(state: &AppState, name: String, result: Prepared) -> AttachmentView {
+    let lang = state.lang();
+    {
+        {
             match result {
                 Ok((thumbnail, image)) => {
                     let (width, height) = (image.width, image.height);
@@ -54,8 +109,8 @@ pub async fn attach_paths(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<Attachmen
                     error: Some(reason(&e, lang)),
                 },
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// A bad file's reason without its path (the name is shown beside it).

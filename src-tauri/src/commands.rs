@@ -4,6 +4,7 @@
 use crate::attach::{self, AttachmentView};
 use crate::state::AppState;
 use gemma_desk_core::agent::{self, AgentEvent, AgentOutcome, AnswerRequest};
+use gemma_desk_core::caption::{CaptionRow, ExportFormat};
 use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::host::{display, resolve_host};
 use gemma_desk_core::images;
@@ -158,6 +159,72 @@ pub async fn pick_images(app: AppHandle) -> Vec<AttachmentView> {
         .await;
     let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
     attach::attach_paths(&app, paths).await
+}
+
+/// A photo pasted into the window: the raw bytes of the clipboard's image as the request body
+/// (no JSON, no base64), its name in the `x-name` header.
+#[tauri::command]
+pub async fn attach_pasted(app: AppHandle, request: tauri::ipc::Request<'_>) -> CmdResult<AttachmentView> {
+    let lang = app.state::<AppState>().lang();
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(Error::Usage("attach_pasted expects the image's bytes".into()).report(lang));
+    };
+    let name = request.headers().get("x-name").and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string();
+    let name = if name.is_empty() { lang.pick("Pasted image", "粘贴的图片").to_string() } else { name };
+    Ok(attach::attach_bytes(&app, name, bytes.clone()).await)
+}
+
+/// The image on the system clipboard (a screenshot), attached; `None` when it holds no image.
+#[tauri::command]
+pub async fn attach_clipboard_image(app: AppHandle) -> CmdResult<Option<AttachmentView>> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let Ok(image) = app.clipboard().read_image() else { return Ok(None) };
+    let (width, height, rgba) = (image.width(), image.height(), image.rgba().to_vec());
+    drop(image);
+    let name = app.state::<AppState>().lang().pick("Pasted image", "粘贴的图片").to_string();
+    Ok(Some(attach::attach_rgba(&app, name, width, height, rgba).await))
+}
+
+/// Put text on the system clipboard (from Rust: the webview's clipboard API is not available
+/// everywhere, and no clipboard permission is granted to the webview).
+#[tauri::command]
+pub fn copy_text(app: AppHandle, text: String) -> CmdResult<()> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let lang = app.state::<AppState>().lang();
+    app.clipboard().write_text(text).map_err(|e| {
+        Error::Other(format!("{}{e}", lang.pick("Could not copy to the clipboard: ", "无法复制到剪贴板：")))
+            .report(lang)
+    })
+}
+
+/// Save captions (a finished or stopped batch) where the user chooses. Resolves with the file
+/// written, or `None` when the user cancelled the dialog.
+#[tauri::command]
+pub async fn export_captions(app: AppHandle, format: ExportFormat, rows: Vec<CaptionRow>) -> CmdResult<Option<String>> {
+    let lang = app.state::<AppState>().lang();
+    let default_name = format!("{}.{}", lang.pick("captions", "图片说明"), format.extension());
+    let Some(path) = save_path(lang, &default_name).await else { return Ok(None) };
+    let doc = format.document(&rows);
+    tokio::fs::write(&path, doc).await.map_err(|e| {
+        let what = lang.pick("Could not save the captions to ", "无法把图片说明保存到 ");
+        Error::Other(format!("{what}{}: {e}", path.display())).report(lang)
+    })?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Where to save: the system's save dialog. Test builds may name a folder instead
+/// (`GEMMA_DESK_E2E_SAVE_DIR`), because WebDriver cannot reach a native dialog.
+async fn save_path(lang: Lang, default_name: &str) -> Option<std::path::PathBuf> {
+    #[cfg(feature = "e2e")]
+    if let Some(dir) = std::env::var_os("GEMMA_DESK_E2E_SAVE_DIR") {
+        return Some(std::path::PathBuf::from(dir).join(default_name));
+    }
+    let chosen = rfd::AsyncFileDialog::new()
+        .set_title(lang.pick("Export captions", "导出图片说明"))
+        .set_file_name(default_name)
+        .save_file()
+        .await;
+    chosen.map(|f| f.path().to_path_buf())
 }
 
 #[tauri::command]

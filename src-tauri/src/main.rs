@@ -9,6 +9,8 @@ use tauri::{DragDropEvent, Manager, WindowEvent};
 
 fn main() {
     tauri::Builder::default()
+        // Used from Rust only (the `copy_text` command); the webview is granted none of its commands.
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             let dir = gemma_desk_core::settings::data_dir(app.path().app_config_dir()?);
             app.manage(state::AppState::load(&dir));
@@ -41,6 +43,10 @@ macro_rules! handlers_with {
             commands::stop_chat,
             commands::pick_images,
             commands::remove_attachment,
+            commands::attach_pasted,
+            commands::attach_clipboard_image,
+            commands::copy_text,
+            commands::export_captions,
             $($extra),*
         ]
     };

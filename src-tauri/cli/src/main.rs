@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
-use gemma_desk_core::caption;
+use gemma_desk_core::caption::{self, ExportFormat};
 use gemma_desk_core::images::{self, PrepareOptions};
 use gemma_desk_core::models::human_size;
 use gemma_desk_core::tools;
@@ -192,27 +192,17 @@ async fn caption(
         )),
         None => Box::new(std::io::stdout()),
     };
-    let mut write_err = None;
-    if format == CaptionFormat::Csv {
-        if let Err(e) = sink.write_all(csv_line(["file", "caption", "error"]).as_bytes()) {
-            write_err.get_or_insert(e);
-        }
-    }
+    let format = match format {
+        CaptionFormat::Text => ExportFormat::Text,
+        CaptionFormat::Jsonl => ExportFormat::Jsonl,
+        CaptionFormat::Csv => ExportFormat::Csv,
+    };
+    let mut write_err = sink.write_all(format.header().as_bytes()).err();
     let total = files.len();
     let results =
         caption::caption_files(client, &model, &files, &prompt, &PrepareOptions::with_max_side(side), |i, result| {
             let row = result.row(lang);
-            let line = match format {
-                CaptionFormat::Jsonl => format!("{}\n", serde_json::to_string(&row).expect("rows serialise")),
-                CaptionFormat::Text => match (&row.caption, &row.error) {
-                    (Some(c), _) => format!("{}: {}\n", row.file, c),
-                    (None, e) => format!("{}: error: {}\n", row.file, e.as_deref().unwrap_or_default()),
-                },
-                CaptionFormat::Csv => {
-                    csv_line([row.file.as_str(), row.caption.unwrap_or(""), row.error.as_deref().unwrap_or("")])
-                }
-            };
-            if let Err(e) = sink.write_all(line.as_bytes()).and_then(|_| sink.flush()) {
+            if let Err(e) = sink.write_all(format.row(&row).as_bytes()).and_then(|_| sink.flush()) {
                 write_err.get_or_insert(e);
             }
             let _ = writeln!(std::io::stderr(), "[{}/{total}] {}", i + 1, row.file);
@@ -231,13 +221,6 @@ async fn caption(
         let _ = writeln!(std::io::stderr(), "{failed} of {total} failed");
         std::process::exit(1);
     }
-}
-
-/// One CSV record (RFC 4180 quoting, by the csv crate), ending in a newline.
-fn csv_line<const N: usize>(fields: [&str; N]) -> String {
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
-    let _ = w.write_record(fields);
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 fn prepare_image(file: &Path, max_side: u32, out: Option<&Path>, json: bool) -> Result<()> {

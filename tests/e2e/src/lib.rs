@@ -145,7 +145,15 @@ impl Profile {
             }
             v.push((var.to_string(), p.display().to_string()));
         }
+        // Test builds save exports here instead of asking with the native dialog.
+        std::fs::create_dir_all(self.exports_dir()).unwrap();
+        v.push(("GEMMA_DESK_E2E_SAVE_DIR".into(), self.exports_dir().display().to_string()));
         v
+    }
+
+    /// Where the e2e build saves exported files (no native save dialog under WebDriver).
+    pub fn exports_dir(&self) -> PathBuf {
+        self.dir.path().join("exports")
     }
 
     /// Where the app keeps its settings under this profile.
@@ -193,4 +201,10 @@ pub fn which(name: &str) -> Option<PathBuf> {
         dirs.push(PathBuf::from(home).join(".cargo/bin"));
     }
     dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// A photo from the shared fixtures (`../shared/fixtures/images`, see its README), as an absolute path.
+pub fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images").join(name);
+    path.canonicalize().unwrap_or(path).to_string_lossy().into_owned()
 }

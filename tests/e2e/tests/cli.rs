@@ -1,7 +1,7 @@
 //! `gemma-desk-cli` as scripts use it: flags, stdout, stderr and exit codes, against the emulator.
 
 use gemma_desk_e2e::emulator::{Emulator, Reply};
-use gemma_desk_e2e::{cli, free_port};
+use gemma_desk_e2e::{cli, fixture, free_port};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Output, Stdio};
@@ -315,14 +315,6 @@ fn chat_with_time_tools_json_lists_the_steps() {
     assert!(v["rounds"].as_u64().unwrap() <= 4);
     assert_eq!(v["model"], "gemma3:4b");
     assert!(v["answer"].as_str().unwrap().contains("2 tool calls"), "{v}");
-}
-
-fn fixture(name: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/images")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! The real app in its real webview: built binary, Xvfb, tauri-driver + WebKitWebDriver, an
 //! isolated profile, and the Ollama emulator as the server. One app at a time (2-core CI).
 
+use fantoccini::actions::InputSource;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use gemma_desk_e2e::emulator::{Emulator, Reply};
-use gemma_desk_e2e::{artifacts_dir, binary, free_port, start_driver, Display, Proc, Profile};
+use gemma_desk_e2e::{artifacts_dir, binary, fixture, free_port, start_driver, Display, Proc, Profile};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -381,16 +382,6 @@ async fn a_time_question_shows_the_tool_trace_and_the_answer() {
     app.close().await;
 }
 
-fn fixture(name: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/images")
-        .join(name)
-        .canonicalize()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_photos_show_thumbnails_and_get_captioned() {
     let _one = ONE_AT_A_TIME.lock().await;
@@ -445,5 +436,165 @@ async fn dropped_photos_show_thumbnails_and_get_captioned() {
     assert_eq!(images.len(), 2);
     assert!(images.iter().all(|i| !i.as_str().unwrap().starts_with("data:")));
     app.screenshot("photos-captioned").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caption_all_queues_photos_survives_failures_retries_copies_and_exports() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    // One caption per request, in order; the second photo's answer fails mid-stream the first time.
+    emu.push_reply(Reply::chunks(&["A tabby ", "cat on ", "a rug."]).delay_ms(60));
+    emu.push_reply(Reply::chunks(&["A mug "]).error_after(1, "model runner has unexpectedly stopped"));
+    emu.push_reply(Reply::chunks(&["A rocket ", "lifting off."]).delay_ms(60));
+    emu.push_reply(Reply::chunks(&["A cup of ", "coffee."]).delay_ms(60));
+    let profile = Profile::new();
+    let exports = profile.exports_dir();
+    let app = App::launch(profile, &emu.url()).await;
+    app.wait_connected().await;
+
+    let paths = json!([
+        fixture("cat-exif-orientation-6.jpg"),
+        fixture("coffee.png"),
+        fixture("not-an-image.jpg"),
+        fixture("rocket-progressive.jpg")
+    ]);
+    app.client.execute("window.__TAURI__.core.invoke('e2e_drop', { paths: arguments[0] })", vec![paths]).await.unwrap();
+    app.wait(
+        "four attachments",
+        Duration::from_secs(30),
+        "return document.querySelectorAll('#attachments figure').length === 4",
+    )
+    .await;
+    assert_eq!(app.js("return document.getElementById('caption-all').textContent").await, json!("Caption all (4)"));
+    app.click("#caption-all").await;
+
+    let finished = "const b = document.querySelector('.msg.batch'); return b && b.classList.contains('finished') && [...b.querySelectorAll('.batch-row')].map(r => r.dataset.state)";
+    let states = app.wait("the batch to finish", Duration::from_secs(60), finished).await;
+    // The bad file fails at once, the failed answer is kept as an error, and the others go on.
+    assert_eq!(states, json!(["done", "error", "error", "done"]));
+    let rows = "return [...document.querySelectorAll('.batch-row')].map(r => [r.querySelector('.name').textContent, r.querySelector('.caption').textContent])";
+    let shown = app.js(rows).await;
+    assert_eq!(shown[0], json!(["cat-exif-orientation-6.jpg", "A tabby cat on a rug."]));
+    assert!(shown[1][1].as_str().unwrap().contains("model runner has unexpectedly stopped"), "{shown}");
+    assert!(shown[2][1].as_str().unwrap().contains("not an image"), "{shown}");
+    assert_eq!(shown[3], json!(["rocket-progressive.jpg", "A rocket lifting off."]));
+    assert_eq!(
+        app.js("return document.querySelector('.batch-count').textContent").await,
+        json!("2 of 4 captioned · 2 failed")
+    );
+    // Only readable photos were sent, each on its own with the default prompt.
+    let chats = emu.requests_to("/api/chat");
+    assert_eq!(chats.len(), 3);
+    for c in &chats {
+        let msgs = c.body["messages"].as_array().unwrap();
+        assert_eq!(msgs.len(), 1, "no history in a batch: {msgs:?}");
+        assert_eq!(msgs[0]["content"], "Describe this image.");
+        assert_eq!(msgs[0]["images"].as_array().unwrap().len(), 1);
+        assert!(c.body.get("tools").is_none());
+    }
+
+    // Retry failed: only the photo whose answer failed is sent again (the unreadable file cannot be).
+    app.click(".batch-actions button[data-i18n='batch.retry']").await;
+    let states = app
+        .wait(
+            "the retry to finish",
+            Duration::from_secs(30),
+            &format!("{finished}.join() === 'done,done,error,done' && true"),
+        )
+        .await;
+    assert_eq!(states, json!(true));
+    assert_eq!(emu.requests_to("/api/chat").len(), 4);
+    assert_eq!(app.js(rows).await[1], json!(["coffee.png", "A cup of coffee."]));
+    assert!(
+        app.js("return document.querySelector('.batch-actions button[data-i18n=\"batch.retry\"]').hidden").await
+            == json!(true)
+    );
+    app.screenshot("batch-finished").await;
+
+    // Copy all puts every row on the system clipboard.
+    app.click(".batch-actions button[data-i18n='batch.copyAll']").await;
+    let clip = gemma_desk_e2e::wait_until(Duration::from_secs(10), "the captions on the clipboard", || {
+        let out = std::process::Command::new("xclip")
+            .args(["-o", "-selection", "clipboard", "-display", &app.display.name])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.contains("rocket").then_some(text)
+    });
+    assert!(
+        clip.starts_with("cat-exif-orientation-6.jpg: A tabby cat on a rug.\ncoffee.png: A cup of coffee.\n"),
+        "{clip}"
+    );
+    assert!(clip.contains("not-an-image.jpg: error: "), "{clip}");
+
+    // Export as CSV: one record per photo, in order, the error in its own column.
+    app.click(".batch-actions button[data-format='csv']").await;
+    app.wait(
+        "the saved note",
+        Duration::from_secs(10),
+        "return document.querySelector('.batch-status').textContent.startsWith('Saved to ')",
+    )
+    .await;
+    let csv = std::fs::read_to_string(exports.join("captions.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "file,caption,error");
+    assert_eq!(lines[1], "cat-exif-orientation-6.jpg,A tabby cat on a rug.,");
+    assert!(lines[3].starts_with("not-an-image.jpg,,not an image"), "{csv}");
+    assert_eq!(lines.len(), 5, "{csv}");
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pasted_screenshot_is_attached_and_sent() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.push_reply(Reply::chunks(&["A ", "screenshot."]));
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+
+    // A real clipboard on the app's X display, holding a PNG, as a screenshot tool leaves it.
+    let png = std::fs::read(fixture("astronaut-transparent.png")).unwrap();
+    let mut xclip = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-t", "image/png", "-i", "-display", &app.display.name])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("xclip");
+    {
+        use std::io::Write;
+        xclip.stdin.take().unwrap().write_all(&png).unwrap();
+    }
+    let _ = xclip.wait();
+    let prompt = app.client.find(Locator::Css("#prompt")).await.unwrap();
+    prompt.click().await.unwrap();
+    app.client
+        .perform_actions(
+            fantoccini::actions::KeyActions::new("keys".into())
+                .then(fantoccini::actions::KeyAction::Down { value: Key::Control.into() })
+                .then(fantoccini::actions::KeyAction::Down { value: 'v' })
+                .then(fantoccini::actions::KeyAction::Up { value: 'v' })
+                .then(fantoccini::actions::KeyAction::Up { value: Key::Control.into() }),
+        )
+        .await
+        .unwrap();
+    let src = app
+        .wait(
+            "the pasted thumbnail",
+            Duration::from_secs(20),
+            "const i = document.querySelector('#attachments figure:not(.failed) img'); return i && i.src.slice(0, 23)",
+        )
+        .await;
+    assert_eq!(src, json!("data:image/jpeg;base64,"));
+    app.click("#send").await;
+    app.wait("the answer", Duration::from_secs(20), "const m = [...document.querySelectorAll('.msg.assistant')].pop(); return m && !m.classList.contains('streaming') && m.querySelector('.body').textContent").await;
+    let chat = emu.requests_to("/api/chat").pop().unwrap();
+    let user = chat.body["messages"].as_array().unwrap().iter().find(|m| m["role"] == "user").unwrap().clone();
+    assert_eq!(user["content"], "Describe this image.");
+    let image = user["images"][0].as_str().unwrap().to_string();
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(image).unwrap();
+    // Transparency was flattened and the photo prepared in Rust: a real image, not the raw clipboard bytes.
+    assert!(bytes.starts_with(&[0x89, b'P', b'N', b'G']) || bytes.starts_with(&[0xFF, 0xD8]));
+    assert_ne!(bytes, png);
     app.close().await;
 }
