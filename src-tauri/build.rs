@@ -10,6 +10,7 @@ fn main() {
         "send_chat",
         "stop_chat",
         "pick_images",
+        "pick_folder",
         "remove_attachment",
         "attach_pasted",
         "attach_clipboard_image",

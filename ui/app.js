@@ -478,6 +478,7 @@ async function init() {
 
   $("send").addEventListener("click", send);
   $("attach").addEventListener("click", async () => addAttachments(await invoke("pick_images")));
+  $("attach-folder").addEventListener("click", async () => addAttachments(await invoke("pick_folder")));
   window.__TAURI__.event.listen("attachments", (e) => addAttachments(e.payload));
   document.addEventListener("paste", onPaste);
   $("tools-toggle").addEventListener("click", () => setToolsToggle(!app.toolsOn));

@@ -227,6 +227,20 @@ async fn save_path(lang: Lang, default_name: &str) -> Option<std::path::PathBuf>
     chosen.map(|f| f.path().to_path_buf())
 }
 
+/// The system's folder picker: every photo in the chosen folder (and its subfolders) is attached.
+#[tauri::command]
+pub async fn pick_folder(app: AppHandle) -> Vec<AttachmentView> {
+    let lang = app.state::<AppState>().lang();
+    let picked = rfd::AsyncFileDialog::new()
+        .set_title(lang.pick("Choose a folder of photos", "选择照片文件夹"))
+        .pick_folder()
+        .await;
+    match picked {
+        Some(dir) => attach::attach_paths(&app, vec![dir.path().to_path_buf()]).await,
+        None => Vec::new(),
+    }
+}
+
 #[tauri::command]
 pub fn remove_attachment(state: State<'_, AppState>, id: String) -> bool {
     state.remove_attachment(&id)

@@ -42,6 +42,7 @@ macro_rules! handlers_with {
             commands::send_chat,
             commands::stop_chat,
             commands::pick_images,
+            commands::pick_folder,
             commands::remove_attachment,
             commands::attach_pasted,
             commands::attach_clipboard_image,
