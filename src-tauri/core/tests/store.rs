@@ -139,6 +139,32 @@ fn a_version_1_database_is_upgraded_after_a_backup_without_losing_rows() {
 }
 
 #[test]
+fn a_failed_upgrade_leaves_the_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DB_FILE_NAME);
+    {
+        let conn = raw(&db);
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())).unwrap();
+        conn.execute_batch(include_str!("fixtures/store-v1.sql")).unwrap();
+        // In the way of the upgrade's own work table: its step 2 fails halfway.
+        conn.execute_batch("CREATE TABLE messages_v2 (x); INSERT INTO messages_v2 VALUES (1);").unwrap();
+    }
+    let e = Store::open(dir.path()).unwrap_err();
+    assert_eq!(e.kind(), "storage");
+    let text = e.message(Lang::En);
+    assert!(text.contains("from version 1 to") && text.contains(".bak-v1"), "{text}");
+    let conn = raw(&db);
+    let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 1);
+    let head_column: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_table_info('conversations') WHERE name = 'head_id'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(head_column, 0, "half an upgrade was kept");
+    assert_eq!(count(&conn, "messages"), 6);
+    assert!(dir.path().join(format!("{DB_FILE_NAME}.bak-v1")).exists());
+}
+
+#[test]
 fn a_database_from_a_newer_app_is_opened_read_only_and_left_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let db = {

@@ -227,12 +227,16 @@ fn upgrade_locked(conn: &Connection, path: &Path) -> Result<bool> {
             detail: format!("could not upgrade the database from version {from} to {SCHEMA_VERSION} ({e}){kept}"),
         }
     };
+    // References already dangling (an old app ran without foreign keys) must not lock the user out; new ones mean
+    // an upgrade step is wrong.
+    let dangling = || conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get::<_, i64>(0));
+    let dangling_before = dangling()?;
     for (i, step) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         step(conn).map_err(|e| failed(format!("step {}: {e}", i + 1)))?;
     }
-    let broken: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
-    if broken > 0 {
-        return Err(failed(format!("{broken} rows would refer to missing rows")));
+    let dangling_after = dangling()?;
+    if dangling_after > dangling_before {
+        return Err(failed(format!("{} rows would refer to missing rows", dangling_after - dangling_before)));
     }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(backup.is_some())
@@ -259,8 +263,11 @@ fn backup(path: &Path, version: u32) -> Result<PathBuf> {
         |e: std::io::Error| Error::Storage { detail: format!("cannot back up the database before upgrading: {e}") };
     let reader = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     reader.busy_timeout(BUSY_TIMEOUT)?;
-    reader.backup("main", &tmp, None).map_err(|e| Error::Storage {
-        detail: format!("cannot back up the database before upgrading it: {}", Error::from(e).message(crate::Lang::En)),
+    reader.backup("main", &tmp, None).map_err(|e| match Error::from(e) {
+        Error::Storage { detail } => {
+            Error::Storage { detail: format!("cannot back up the database before upgrading it: {detail}") }
+        }
+        other => other,
     })?;
     // The copy inherits WAL mode; a rollback journal makes it one self-contained file.
     Connection::open(&tmp)?.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;

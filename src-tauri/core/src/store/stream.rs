@@ -4,7 +4,7 @@ use super::messages::{self, MessageStatus, NewMessage, StoredMessage};
 use super::{conversations, now_ms, ConversationId, MessageId, Store};
 use crate::chat::Role;
 use crate::error::{Error, Result};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -44,7 +44,8 @@ impl Store {
         let (id, conversation) = self.write(|tx| {
             let conversation: ConversationId = tx
                 .query_row("SELECT conversation_id FROM messages WHERE id = ?1", [parent], |r| r.get(0))
-                .map_err(|_| Error::StorageNotFound { what: format!("message {parent}") })?;
+                .optional()?
+                .ok_or_else(|| Error::StorageNotFound { what: format!("message {parent}") })?;
             let msg = NewMessage {
                 status: MessageStatus::Streaming,
                 model: Some(model.to_string()),
