@@ -42,6 +42,15 @@ pub enum Error {
     Cancelled,
     #[error("{path}: {reason}")]
     BadInput { path: String, reason: String },
+    /// The conversation database could not be read or written.
+    #[error("cannot use the conversation database: {detail}")]
+    Storage { detail: String },
+    /// The database comes from a newer app: it is open read-only and left unchanged.
+    #[error("the conversation database was written by a newer Gemma Desk (schema version {found}; this one understands up to {supported}), so it is open read-only")]
+    StorageReadOnly { found: u32, supported: u32 },
+    /// A conversation, message or image that is not (or no longer) in the database.
+    #[error("{what} does not exist (it may have been deleted)")]
+    StorageNotFound { what: String },
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -73,6 +82,9 @@ impl Error {
             Error::Protocol { .. } => "protocol",
             Error::Cancelled => "cancelled",
             Error::BadInput { .. } => "bad_input",
+            Error::Storage { .. } => "storage",
+            Error::StorageReadOnly { .. } => "storage_read_only",
+            Error::StorageNotFound { .. } => "storage_not_found",
             Error::Usage(_) => "usage",
             Error::Other(_) => "other",
         }
@@ -108,6 +120,11 @@ impl Error {
             Error::Protocol { detail } => format!("Ollama 的回复无法识别：{detail}"),
             Error::Cancelled => "已停止".into(),
             Error::BadInput { path, reason } => format!("{path}：{reason}"),
+            Error::Storage { detail } => format!("无法使用对话数据库：{detail}"),
+            Error::StorageReadOnly { found, supported } => format!(
+                "对话数据库由更新版本的 Gemma Desk 写入（架构版本 {found}，本版本最高支持 {supported}），因此以只读方式打开"
+            ),
+            Error::StorageNotFound { what } => format!("{} 不存在（可能已被删除）", thing_zh(what)),
             Error::Usage(m) | Error::Other(m) => m.clone(),
         }
     }
@@ -145,6 +162,15 @@ impl Error {
                 "Ollama may be overloaded or stuck. Try again, or restart Ollama.",
                 "Ollama 可能过载或卡住了。请重试，或重启 Ollama。",
             ),
+            Error::Storage { .. } => lang.pick(
+                "Check that the data folder exists, is writable and has free space, then try again.",
+                "请检查数据文件夹是否存在、可写且有剩余空间，然后重试。",
+            ),
+            Error::StorageReadOnly { .. } => lang.pick(
+                "Update Gemma Desk to add or change conversations. Nothing in the file was changed.",
+                "请更新 Gemma Desk 后再新建或修改对话。文件中的内容没有任何改动。",
+            ),
+            Error::StorageNotFound { .. } => lang.pick("Reload the list of conversations.", "请刷新对话列表。"),
             Error::Server { status, .. } if *status >= 500 => lang.pick(
                 "Ollama failed while answering. Try again; if it keeps happening, check Ollama's log.",
                 "Ollama 在回答时出错。请重试；如果反复出现，请查看 Ollama 的日志。",
@@ -167,6 +193,15 @@ fn what_zh(what: &str) -> &str {
         "use tools" => "使用工具",
         other => other,
     }
+}
+
+/// `StorageNotFound`'s "conversation 3", "message 7", "image ab12…", in Chinese.
+fn thing_zh(what: &str) -> String {
+    let mut out = what.to_string();
+    for (en, zh) in [("conversation ", "对话 "), ("message ", "消息 "), ("image ", "图片 ")] {
+        out = out.replace(en, zh);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod models;
 mod ndjson;
 pub mod ollama;
 pub mod settings;
+pub mod store;
 pub mod tools;
 
 pub use chat::{ChatOutcome, ChatRequest, Message, Role, ToolCall};
