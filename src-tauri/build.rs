@@ -11,6 +11,8 @@ fn main() {
         "stop_chat",
         "pick_images",
         "remove_attachment",
+        "render_markdown",
+        "open_link",
         // Registered only in test builds (`--features e2e`); granted by no capability file.
         "e2e_drop",
     ]);

@@ -3,6 +3,7 @@
 
 mod attach;
 mod commands;
+mod markdown_cmds;
 mod state;
 
 use tauri::{DragDropEvent, Manager, WindowEvent};
@@ -41,6 +42,8 @@ macro_rules! handlers_with {
             commands::stop_chat,
             commands::pick_images,
             commands::remove_attachment,
+            markdown_cmds::render_markdown,
+            markdown_cmds::open_link,
             $($extra),*
         ]
     };
