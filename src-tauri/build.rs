@@ -16,6 +16,8 @@ fn main() {
         "attach_clipboard_image",
         "copy_text",
         "export_captions",
+        "render_markdown",
+        "open_link",
         // Registered only in test builds (`--features e2e`); granted by no capability file.
         "e2e_drop",
     ]);

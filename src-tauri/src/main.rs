@@ -3,6 +3,7 @@
 
 mod attach;
 mod commands;
+mod markdown_cmds;
 mod state;
 
 use tauri::{DragDropEvent, Manager, WindowEvent};
@@ -48,6 +49,8 @@ macro_rules! handlers_with {
             commands::attach_clipboard_image,
             commands::copy_text,
             commands::export_captions,
+            markdown_cmds::render_markdown,
+            markdown_cmds::open_link,
             $($extra),*
         ]
     };

@@ -8,6 +8,7 @@ pub mod error;
 pub mod host;
 pub mod i18n;
 pub mod images;
+pub mod markdown;
 pub mod models;
 mod ndjson;
 pub mod ollama;
