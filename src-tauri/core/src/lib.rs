@@ -11,6 +11,7 @@ pub mod images;
 pub mod models;
 mod ndjson;
 pub mod ollama;
+pub mod pull;
 pub mod settings;
 pub mod tools;
 
@@ -18,5 +19,6 @@ pub use chat::{ChatOutcome, ChatRequest, Message, Role, ToolCall};
 pub use error::{Error, Result};
 pub use host::resolve_host;
 pub use i18n::Lang;
-pub use models::{pick_model, Capability, ModelInfo};
+pub use models::{pick_model, Capability, ModelDetails, ModelInfo};
 pub use ollama::{ClientOptions, OllamaClient, ServerStatus};
+pub use pull::{PullOutcome, PullPhase, PullProgress};
