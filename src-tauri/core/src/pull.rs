@@ -223,7 +223,9 @@ impl PullTracker {
         let (completed, total) = (self.completed(), self.total());
         // Speed and time left describe the download; afterwards they would be stale.
         let speed = self.speed.filter(|_| self.phase == PullPhase::Downloading);
-        let eta_seconds = speed.filter(|s| *s > 0.0).map(|s| (total - completed) as f64 / s);
+        // Nothing left of the blobs seen so far, more may come: no figure is better than "0s".
+        let left = total - completed;
+        let eta_seconds = speed.filter(|s| *s > 0.0 && left > 0).map(|s| left as f64 / s);
         PullProgress {
             model: self.model.clone(),
             phase: self.phase,
@@ -313,6 +315,7 @@ mod tests {
         assert_eq!(b.fraction, Some(1.0));
         let b = t.update(&blob("bbb", 100, 100), ms(400));
         assert_eq!((b.completed, b.total), (1000, 1000));
+        assert_eq!(b.eta_seconds, None, "nothing known to be left");
         assert_eq!(t.outcome(), PullOutcome { model: "m".into(), total: 1000, downloaded: 550, elapsed_ms: 400 });
     }
 
