@@ -5,11 +5,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
 use gemma_desk_core::caption::{self, ExportFormat};
 use gemma_desk_core::images::{self, PrepareOptions};
-use gemma_desk_core::models::human_size;
+use gemma_desk_core::models::{catalogue_entry, human_size};
+use gemma_desk_core::pull::human_duration;
 use gemma_desk_core::tools;
-use gemma_desk_core::{Capability, Error, Lang, Message, OllamaClient, Result};
+use gemma_desk_core::{Capability, Error, Lang, Message, OllamaClient, PullPhase, PullProgress, Result};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(name = "gemma-desk-cli", version, about = "Chat with Gemma models served by Ollama")]
@@ -54,6 +56,26 @@ enum Command {
     /// List installed models: name, size, capabilities
     Models {
         /// Print [{"name", "size", "capabilities"}]
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a model through Ollama; progress goes to stderr
+    Pull {
+        /// e.g. gemma3:4b
+        model: String,
+    },
+    /// Remove an installed model
+    #[command(visible_alias = "delete")]
+    Rm {
+        /// e.g. gemma3:1b
+        model: String,
+    },
+    /// An installed model's details: family, parameters, quantization, context, capabilities, size
+    Show {
+        /// e.g. gemma3:4b
+        model: String,
+        /// Print {"name", "family", "parameter_size", "parameter_count", "quantization", "format",
+        /// "context_length", "capabilities", "vision_image_size", "size", "modified_at"}
         #[arg(long)]
         json: bool,
     },
@@ -154,6 +176,9 @@ async fn run(cli: Cli, lang: Lang) -> Result<()> {
     let client = OllamaClient::connect(cli.host.as_deref())?;
     match cli.command {
         Command::Models { json } => models(&client, json).await,
+        Command::Pull { model } => pull(&client, &model, lang).await,
+        Command::Rm { model } => remove(&client, &model, lang).await,
+        Command::Show { model, json } => show(&client, &model, json, lang).await,
         Command::Chat { prompt, image, system, tools, max_steps, json } => {
             let chat_args = ChatArgs { prompt, images: image, system, tools: tools == Tools::Time, max_steps, json };
             chat(&client, cli.model.as_deref(), chat_args, lang).await
@@ -289,6 +314,178 @@ async fn models(client: &OllamaClient, json: bool) -> Result<()> {
     let _ = writeln!(out, "{:width$}  {:>9}  CAPABILITIES", "NAME", "SIZE");
     for m in &models {
         let _ = writeln!(out, "{:width$}  {:>9}  {}", m.name, human_size(m.size), m.capabilities.join(", "));
+    }
+    Ok(())
+}
+
+/// Exit codes: 0 downloaded, 3 Ollama unreachable, 4 no such model, 1 anything else (Ctrl-C too).
+async fn pull(client: &OllamaClient, model: &str, lang: Lang) -> Result<()> {
+    if let Some(entry) = catalogue_entry(model) {
+        eprintln!("{}", entry.summary(lang));
+    }
+    let mut view = PullView::new(std::io::stderr().is_terminal(), lang);
+    let outcome = tokio::select! {
+        r = client.pull(model, |p| view.show(p)) => r,
+        _ = tokio::signal::ctrl_c() => Err(Error::Cancelled),
+    };
+    view.end_line();
+    match outcome {
+        Ok(out) => {
+            let took = human_duration(out.elapsed_ms as f64 / 1000.0);
+            let line = match (lang, out.downloaded) {
+                (Lang::En, 0) => format!("{} is ready (it was already up to date)", out.model),
+                (Lang::Zh, 0) => format!("{} 已就绪（本来就是最新的）", out.model),
+                (Lang::En, n) => format!("{} is ready: {} downloaded in {took}", out.model, human_size(n)),
+                (Lang::Zh, n) => format!("{} 已就绪：用时 {took}，下载了 {}", out.model, human_size(n)),
+            };
+            eprintln!("{line}");
+            Ok(())
+        }
+        Err(Error::Cancelled) => {
+            let (stopped, again) = match lang {
+                Lang::En => ("stopped", format!("run `gemma-desk-cli pull {model}` again to resume the download")),
+                Lang::Zh => ("已停止", format!("再次运行 `gemma-desk-cli pull {model}` 即可继续下载")),
+            };
+            eprintln!("{stopped}\nhint: {again}");
+            std::process::exit(1);
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Pull progress on stderr: a line per phase; while downloading, one line redrawn in place on a
+/// terminal (at most ten times a second), or a line per tenth of the way when stderr is a file.
+struct PullView {
+    tty: bool,
+    lang: Lang,
+    phase: Option<PullPhase>,
+    /// The latest download progress, drawn or not.
+    last: Option<PullProgress>,
+    /// Width of the line now under the cursor, if one is being redrawn.
+    live: Option<usize>,
+    drawn_at: Option<Instant>,
+    /// Plain output: the next percentage worth a line.
+    next_percent: u64,
+}
+
+impl PullView {
+    fn new(tty: bool, lang: Lang) -> PullView {
+        PullView { tty, lang, phase: None, last: None, live: None, drawn_at: None, next_percent: 0 }
+    }
+
+    fn show(&mut self, p: &PullProgress) {
+        if self.phase != Some(p.phase) {
+            // Leave the download line at its final figures before the next phase's line.
+            if let Some(last) = self.last.take() {
+                if self.tty {
+                    self.draw(&last);
+                }
+            }
+            self.end_line();
+            self.phase = Some(p.phase);
+            if p.phase != PullPhase::Done {
+                eprintln!("{}", p.phase.label(self.lang));
+            }
+        }
+        if p.phase != PullPhase::Downloading {
+            return;
+        }
+        self.last = Some(p.clone());
+        let percent = (p.fraction.unwrap_or(0.0) * 100.0).floor() as u64;
+        if self.tty {
+            if self.drawn_at.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) {
+                self.draw(p);
+            }
+        } else if percent >= self.next_percent {
+            eprintln!("{}", self.line(p));
+            self.next_percent = (percent / 10 + 1) * 10;
+        }
+    }
+
+    /// ` 42%  1.4 GB / 3.3 GB  25.3 MB/s  1m 15s left`
+    fn line(&self, p: &PullProgress) -> String {
+        let percent = (p.fraction.unwrap_or(0.0) * 100.0).floor();
+        let mut s = format!("{percent:>3}%  {} / {}", human_size(p.completed), human_size(p.total));
+        if let Some(speed) = p.bytes_per_second {
+            s.push_str(&format!("  {}/s", human_size(speed as u64)));
+        }
+        if let Some(eta) = p.eta_seconds {
+            let eta = human_duration(eta);
+            s.push_str(&match self.lang {
+                Lang::En => format!("  {eta} left"),
+                Lang::Zh => format!("  剩余 {eta}"),
+            });
+        }
+        s
+    }
+
+    fn draw(&mut self, p: &PullProgress) {
+        let line = self.line(p);
+        let width = line.chars().count();
+        // Pad over what the previous, possibly longer, line left behind.
+        let pad = self.live.unwrap_or(0).saturating_sub(width);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r{line}{}", " ".repeat(pad));
+        let _ = err.flush();
+        self.live = Some(width);
+        self.drawn_at = Some(Instant::now());
+    }
+
+    /// Moves past a line being redrawn, if any.
+    fn end_line(&mut self) {
+        if self.live.take().is_some() {
+            eprintln!();
+        }
+    }
+}
+
+/// Exit codes: 0 removed, 4 not installed.
+async fn remove(client: &OllamaClient, model: &str, lang: Lang) -> Result<()> {
+    match client.delete(model).await {
+        Ok(()) => {
+            println!("{} {model}", lang.pick("deleted", "已删除"));
+            Ok(())
+        }
+        Err(e @ Error::ModelNotFound { .. }) => {
+            // The usual hint (pull it first) makes no sense for a removal.
+            eprintln!("error: {}", e.message(lang));
+            eprintln!(
+                "hint: {}",
+                lang.pick(
+                    "`gemma-desk-cli models` lists the installed ones.",
+                    "`gemma-desk-cli models` 会列出已安装的模型。"
+                )
+            );
+            std::process::exit(e.exit_code());
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn show(client: &OllamaClient, model: &str, json: bool, lang: Lang) -> Result<()> {
+    let d = client.details(model).await?;
+    if json {
+        println!("{}", serde_json::to_string(&d).expect("details serialise"));
+        return Ok(());
+    }
+    let none = || "-".to_string();
+    let rows = [
+        (lang.pick("family", "系列"), d.family.clone().unwrap_or_else(none)),
+        (lang.pick("parameters", "参数量"), d.parameter_size.clone().unwrap_or_else(none)),
+        (lang.pick("quantization", "量化"), d.quantization.clone().unwrap_or_else(none)),
+        (lang.pick("context length", "上下文长度"), d.context_length.map_or_else(none, |n| n.to_string())),
+        (lang.pick("capabilities", "能力"), d.capabilities.join(", ")),
+        (lang.pick("image size", "图像尺寸"), d.vision_image_size.map_or_else(none, |n| format!("{n}×{n}"))),
+        (lang.pick("size on disk", "占用空间"), d.size.map_or_else(none, human_size)),
+    ];
+    // Terminal columns: CJK characters take two.
+    let cols = |s: &str| s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>();
+    let width = rows.iter().map(|(k, _)| cols(k)).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", d.name);
+    for (key, value) in rows {
+        let pad = width - cols(key);
+        let _ = writeln!(out, "  {key}{}  {value}", " ".repeat(pad));
     }
     Ok(())
 }

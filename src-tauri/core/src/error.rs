@@ -18,6 +18,13 @@ pub enum Error {
     /// The model is installed but cannot do what was asked (e.g. images to a text-only model).
     #[error("model \"{model}\" cannot {what}")]
     ModelUnable { model: String, what: String },
+    /// A pull asked for a model the registry does not have (or a name that is not one).
+    #[error("there is no model \"{model}\" to download")]
+    UnknownModel { model: String },
+    /// A pull that started but did not finish: Ollama's message, or `None` when the connection
+    /// was cut.
+    #[error("downloading \"{model}\" failed: {}", .message.as_deref().unwrap_or("the connection to Ollama was cut"))]
+    PullFailed { model: String, message: Option<String> },
     /// No installed model can do the job, so none could be chosen.
     #[error("no installed model can {what}")]
     NoSuitableModel { what: String },
@@ -74,6 +81,8 @@ impl Error {
             Error::ModelNotFound { .. } => "model_not_found",
             Error::ModelUnable { .. } => "model_unable",
             Error::NoSuitableModel { .. } => "no_suitable_model",
+            Error::UnknownModel { .. } => "unknown_model",
+            Error::PullFailed { .. } => "pull_failed",
             Error::Busy { .. } => "busy",
             Error::Server { .. } => "server",
             Error::Stream { .. } => "stream",
@@ -95,7 +104,10 @@ impl Error {
         match self {
             Error::Usage(_) => 2,
             Error::Unreachable { .. } => 3,
-            Error::ModelNotFound { .. } | Error::ModelUnable { .. } | Error::NoSuitableModel { .. } => 4,
+            Error::ModelNotFound { .. }
+            | Error::ModelUnable { .. }
+            | Error::NoSuitableModel { .. }
+            | Error::UnknownModel { .. } => 4,
             Error::BadInput { .. } => 5,
             _ => 1,
         }
@@ -112,6 +124,9 @@ impl Error {
             Error::ModelNotFound { model } => format!("模型 “{model}” 尚未安装"),
             Error::ModelUnable { model, what } => format!("模型 “{model}” 不能{}", what_zh(what)),
             Error::NoSuitableModel { what } => format!("已安装的模型都不能{}", what_zh(what)),
+            Error::UnknownModel { model } => format!("没有可下载的模型 “{model}”"),
+            Error::PullFailed { model, message: Some(m) } => format!("下载模型 “{model}” 失败：{m}"),
+            Error::PullFailed { model, message: None } => format!("下载模型 “{model}” 失败：与 Ollama 的连接断开了"),
             Error::Busy { message } => format!("Ollama 正忙：{message}"),
             Error::Server { status, message } => format!("Ollama 返回 {status}：{message}"),
             Error::Stream { message } => format!("Ollama 中途出错：{message}"),
@@ -137,7 +152,14 @@ impl Error {
                 Lang::Zh => format!("请先下载它（`ollama pull {model}`），或选择已安装的模型。"),
             });
         }
+        if let Error::PullFailed { message, .. } = self {
+            return Some(pull_hint(message.as_deref().unwrap_or(""), lang).to_string());
+        }
         let s = match self {
+            Error::UnknownModel { .. } => lang.pick(
+                "Check the name and tag (for example gemma3:4b); Ollama's models are listed at https://ollama.com/library.",
+                "请检查名称和标签（例如 gemma3:4b）；Ollama 的模型列表见 https://ollama.com/library。",
+            ),
             Error::Unreachable { .. } => lang.pick(
                 "Install Ollama from https://ollama.com and start it (`ollama serve`), or set its address (Settings in the app, OLLAMA_HOST, or --host).",
                 "请从 https://ollama.com 安装并启动 Ollama（`ollama serve`），或设置其地址（应用中的“设置”、OLLAMA_HOST 或 --host）。",
@@ -185,6 +207,28 @@ impl Error {
     }
 }
 
+/// What to do after a failed download, from Ollama's reason.
+fn pull_hint(message: &str, lang: Lang) -> &'static str {
+    let m = message.to_ascii_lowercase();
+    if m.contains("newer version of ollama") {
+        // The registry answers 412 to clients too old for a model.
+        lang.pick(
+            "This model needs a newer Ollama: update it from https://ollama.com/download, then pull again.",
+            "此模型需要更新版本的 Ollama：请从 https://ollama.com/download 更新后再下载。",
+        )
+    } else if m.contains("no space left") {
+        lang.pick(
+            "The disk is full: free some space, then pull again; the download resumes where it stopped.",
+            "磁盘已满：请腾出空间后再下载；下载会从中断处继续。",
+        )
+    } else {
+        lang.pick(
+            "Pull again: Ollama keeps what it has downloaded and resumes from there.",
+            "请重新下载：Ollama 会保留已下载的部分并从中断处继续。",
+        )
+    }
+}
+
 /// The job words used by `ModelUnable`/`NoSuitableModel`, in Chinese.
 fn what_zh(what: &str) -> &str {
     match what {
@@ -225,6 +269,18 @@ mod tests {
         assert_eq!(e.message(Lang::En), "model \"gemma3:1b\" cannot see images");
         assert_eq!(e.message(Lang::Zh), "模型 “gemma3:1b” 不能看图");
         assert!(e.hint(Lang::Zh).unwrap().contains("gemma3:4b"));
+        let unknown = Error::UnknownModel { model: "gemma9:1b".into() };
+        assert_eq!(unknown.exit_code(), 4);
+        assert!(unknown.message(Lang::Zh).contains("gemma9:1b"));
+        let cut = Error::PullFailed { model: "gemma3:4b".into(), message: None };
+        assert_eq!(cut.message(Lang::En), "downloading \"gemma3:4b\" failed: the connection to Ollama was cut");
+        assert_eq!(cut.exit_code(), 1);
+        assert!(cut.hint(Lang::En).unwrap().contains("resumes"));
+        let old = Error::PullFailed {
+            model: "m".into(),
+            message: Some("pull model manifest: 412: requires a newer version of Ollama".into()),
+        };
+        assert!(old.hint(Lang::Zh).unwrap().contains("更新"));
         let nf = Error::ModelNotFound { model: "x:1b".into() };
         assert!(nf.hint(Lang::En).unwrap().contains("ollama pull x:1b"));
     }

@@ -4,8 +4,9 @@
 use crate::chat::{ChatOutcome, ChatRequest, Message};
 use crate::error::{Error, Result};
 use crate::host;
-use crate::models::ModelInfo;
+use crate::models::{same_model, ModelDetails, ModelInfo};
 use crate::ndjson::{truncate, NdjsonReader};
+use crate::pull::{PullLine, PullOutcome, PullPhase, PullProgress, PullTracker};
 use futures_util::future::join_all;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -407,5 +408,124 @@ impl OllamaClient {
                     .ok_or_else(|| Error::NoSuitableModel { what: job.job().into() })
             }
         }
+    }
+}
+
+// Model management: download, delete, details.
+
+/// Silence allowed while Ollama hashes the blobs it fetched ("verifying sha256 digest" sends
+/// nothing until done): the usual idle allowance plus time to read them at a slow disk's 25 MB/s.
+fn verify_allowance(idle: Duration, bytes: u64) -> Duration {
+    idle + Duration::from_secs_f64(bytes as f64 / 25e6)
+}
+
+/// An error from a pull, in words that fit a download.
+fn pull_error(model: &str, message: String) -> Error {
+    let lower = message.to_ascii_lowercase();
+    // A registry 404 comes back as os.ErrNotExist: "pull model manifest: file does not exist".
+    if lower.contains("file does not exist") || lower.contains("invalid model name") || lower.contains("not found") {
+        Error::UnknownModel { model: model.to_string() }
+    } else {
+        Error::PullFailed { model: model.to_string(), message: Some(message) }
+    }
+}
+
+impl OllamaClient {
+    /// Downloads `model` through `/api/pull`. `on_progress` gets the overall progress after every
+    /// line Ollama sends (about 16 a second while bytes flow). Dropping the future closes the
+    /// connection, which makes Ollama stop; it keeps what it fetched, so pulling again resumes.
+    pub async fn pull(&self, model: &str, mut on_progress: impl FnMut(&PullProgress)) -> Result<PullOutcome> {
+        let model = model.trim();
+        if model.is_empty() {
+            return Err(Error::Usage("no model name given".into()));
+        }
+        let started = std::time::Instant::now();
+        let body = json!({ "model": model, "stream": true });
+        let resp = self.http.post(self.url("api/pull")).json(&body).send().await.map_err(|e| self.unreachable(&e))?;
+        // No model for check_status: a 404 here means no Ollama API, not a missing model.
+        let resp = match self.check_status(resp, None).await {
+            Err(Error::Server { message, .. }) => return Err(pull_error(model, message)),
+            r => r?,
+        };
+        // The deadlines depend on the phase, so the reader's own are out of the way.
+        let far = Duration::from_secs(7 * 86_400);
+        let mut lines = NdjsonReader::new(resp, far, far);
+        let mut tracker = PullTracker::new(model);
+        let mut first = true;
+        loop {
+            let wait = match tracker.phase() {
+                _ if first => self.opts.first_byte_timeout,
+                PullPhase::Verifying => verify_allowance(self.opts.idle_timeout, tracker.total()),
+                _ => self.opts.idle_timeout,
+            };
+            let cut = || Error::PullFailed { model: model.to_string(), message: None };
+            let line = match tokio::time::timeout(wait, lines.next()).await {
+                Err(_) => return Err(Error::Stalled { secs: wait.as_secs().max(1) }),
+                Ok(Err(Error::ConnectionCut)) | Ok(Ok(None)) => return Err(cut()),
+                Ok(Err(e)) => return Err(e),
+                Ok(Ok(Some(v))) => v,
+            };
+            first = false;
+            let line: PullLine = serde_json::from_value(line).map_err(|e| Error::Protocol { detail: e.to_string() })?;
+            if let Some(message) = line.error {
+                return Err(pull_error(model, message));
+            }
+            let progress = tracker.update(&line, started.elapsed());
+            on_progress(&progress);
+            if progress.phase == PullPhase::Done {
+                // Read the end of the body, so the connection closes cleanly rather than cut.
+                let _ = tokio::time::timeout(Duration::from_secs(1), lines.next()).await;
+                return Ok(tracker.outcome());
+            }
+        }
+    }
+
+    /// `DELETE /api/delete`: removes an installed model (`ModelNotFound` if there is none).
+    pub async fn delete(&self, model: &str) -> Result<()> {
+        let resp = self
+            .http
+            .delete(self.url("api/delete"))
+            .timeout(self.opts.request_timeout)
+            .json(&json!({ "model": model }))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        self.check_status(resp, Some(model)).await?;
+        Ok(())
+    }
+
+    /// Details of one installed model: `/api/show`, and its size on disk from `/api/tags`.
+    pub async fn details(&self, model: &str) -> Result<ModelDetails> {
+        let (show, tags) = futures_util::future::join(self.show(model), self.get_json::<Tags>("api/tags")).await;
+        let show = show?;
+        let size = tags.ok().and_then(|t| t.models.into_iter().find(|m| same_model(&m.name, model))).map(|t| t.size);
+        Ok(model_details(model, show, size))
+    }
+}
+
+fn model_details(name: &str, show: Value, size: Option<u64>) -> ModelDetails {
+    let details = show.get("details").cloned().unwrap_or(Value::Null);
+    let text = |key: &str| details.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    let parameter_count = show.get("model_info").and_then(|m| m.get("general.parameter_count")).and_then(Value::as_u64);
+    let modified_at = show.get("modified_at").and_then(Value::as_str).map(str::to_string);
+    let format = text("format");
+    let tag_details = TagDetails {
+        family: text("family"),
+        parameter_size: text("parameter_size"),
+        quantization_level: text("quantization_level"),
+    };
+    let info = model_info(Tag { name: name.to_string(), size: size.unwrap_or(0), details: tag_details }, Some(show));
+    ModelDetails {
+        name: info.name,
+        family: info.family,
+        parameter_size: info.parameter_size,
+        parameter_count,
+        quantization: info.quantization,
+        format,
+        context_length: info.context_length,
+        capabilities: info.capabilities,
+        vision_image_size: info.vision_image_size,
+        size,
+        modified_at,
     }
 }

@@ -442,3 +442,77 @@ fn caption_csv_to_a_file_and_exit_codes() {
     let out = run(&["--model", "gemma3:1b", "caption", &fixture("cat.jpg")], &emu);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
 }
+
+#[test]
+fn pull_shows_progress_on_stderr_and_installs() {
+    let emu = Emulator::start();
+    emu.set_pull_delay_ms(5);
+    let out = run(&["pull", "gemma3:12b"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "stdout stays clean: {}", stdout(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[0], "gemma3:12b, 8.1 GB, sees images", "{err}");
+    // A line per phase, in order.
+    let phases: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| ["pulling manifest", "downloading", "verifying sha256 digest", "writing manifest"].contains(l))
+        .collect();
+    assert_eq!(phases, ["pulling manifest", "downloading", "verifying sha256 digest", "writing manifest"], "{err}");
+    // Not a terminal: plain lines, a handful of them, ending at the full size.
+    assert!(!err.contains('\r'), "{err:?}");
+    let percent: Vec<&str> = lines.iter().copied().filter(|l| l.contains('%')).collect();
+    assert!((2..=11).contains(&percent.len()), "{percent:?}");
+    assert!(percent.last().unwrap().trim_start().starts_with("100%  8.1 GB / 8.1 GB"), "{percent:?}");
+    assert!(lines.last().unwrap().starts_with("gemma3:12b is ready: 8.1 GB downloaded in "), "{err}");
+
+    let listed = run(&["models", "--json"], &emu);
+    let list: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(list[0]["name"], "gemma3:12b", "installed, newest first");
+}
+
+#[test]
+fn pull_exit_codes_unknown_4_unreachable_3_failed_1() {
+    let emu = Emulator::start();
+    let out = run(&["pull", "gemma9:99b"], &emu);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("error: there is no model \"gemma9:99b\" to download"), "{err}");
+    assert!(err.contains("hint: Check the name and tag"), "{err}");
+
+    let out = cli().args(["--host", &format!("127.0.0.1:{}", free_port()), "pull", "gemma3:4b"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+
+    emu.push_pull_reply(Reply::default().error_after(4, "max retries exceeded: unexpected EOF"));
+    let out = run(&["pull", "gemma3:27b"], &emu);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("error: downloading \"gemma3:27b\" failed: max retries exceeded: unexpected EOF"), "{err}");
+    assert!(err.contains("resumes"), "{err}");
+    assert!(!stdout(&run(&["models"], &emu)).contains("gemma3:27b"));
+}
+
+#[test]
+fn rm_and_show_installed_models() {
+    let emu = Emulator::start();
+    let out = run(&["show", "gemma3:4b", "--json"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["context_length"], 131072);
+    assert_eq!(d["vision_image_size"], 896);
+    assert_eq!(d["size"], 3338801804u64);
+    assert_eq!(d["capabilities"], json!(["completion", "vision"]));
+    let text = stdout(&run(&["show", "gemma3:1b"], &emu));
+    assert!(text.starts_with("gemma3:1b\n"), "{text}");
+    assert!(text.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["context", "length", "32768"]), "{text}");
+
+    let out = run(&["rm", "gemma3:1b"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "deleted gemma3:1b\n");
+    assert!(!stdout(&run(&["models"], &emu)).contains("gemma3:1b"));
+    let out = run(&["delete", "gemma3:1b"], &emu);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is not installed"), "{}", stderr(&out));
+    assert_eq!(run(&["show", "gemma3:1b"], &emu).status.code(), Some(4));
+}

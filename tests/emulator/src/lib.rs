@@ -124,6 +124,15 @@ impl Emulator {
         self.shared.lock().version = v.into();
     }
 
+    /// Scripts how the next `/api/pull` (of `reply.model`, or any) goes wrong, counting progress
+    /// lines where a chat reply counts chunks: `error_after(n, msg)` sends n lines then
+    /// `{"error": msg}` (HTTP 200, as Ollama does once streaming), `cut_after(n)` / `stall_after(n)`
+    /// break the connection off, `status(code, msg)` fails before streaming, `delay_ms` replaces
+    /// the pull delay. A pull that does not reach `success` installs nothing.
+    pub fn push_pull_reply(&self, reply: Reply) {
+        self.shared.lock().pull_queue.push_back(reply);
+    }
+
     /// Delay before each `/api/pull` progress line.
     pub fn set_pull_delay_ms(&self, ms: u64) {
         self.shared.lock().pull_delay_ms = ms;
@@ -139,7 +148,7 @@ impl Emulator {
         self.shared.lock().extra_origins = origins;
     }
 
-    /// Back to the initial state: default models and catalogue, empty queue, no requests,
+    /// Back to the initial state: default models and catalogue, empty queues, no requests,
     /// default version, no pull delay, no api key.
     pub fn reset(&self) {
         self.shared.reset();

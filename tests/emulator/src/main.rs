@@ -1,6 +1,6 @@
 //! `ollama-emulator [--port N] [--host 127.0.0.1]`: serves until killed. Control it over HTTP
 //! under `/_emulator/` (reset, models, catalogue, replies, requests, version, pull_delay,
-//! api_key, origins).
+//! pull_replies, api_key, origins).
 
 use std::io::Write;
 

@@ -157,13 +157,20 @@ impl ModelSpec {
         fake_digest(&format!("manifest:{}", self.name))
     }
 
-    /// The layers `/api/pull` reports: (digest hex, size). Sizes add up to `size`.
+    /// The blobs `/api/pull` fetches, in Ollama's order: the manifest's layers (weights, template,
+    /// license, params), then the config blob. (digest hex, size); sizes add up to `size`. The
+    /// small ones have gemma3:4b's sizes (ollama.com/library/gemma3:4b lists them; a pull shows
+    /// the config too); a model too small to hold them is one layer.
     pub(crate) fn layers(&self) -> Vec<(String, u64)> {
-        let license = 8_432.min(self.size);
-        vec![
-            (fake_digest(&format!("model:{}", self.name)), self.size - license),
-            (fake_digest(&format!("license:{}", self.name)), license),
-        ]
+        const SMALL: [(&str, u64); 4] = [("template", 358), ("license", 8_432), ("params", 77), ("config", 489)];
+        let small: u64 = SMALL.iter().map(|(_, n)| n).sum();
+        let model = fake_digest(&format!("model:{}", self.name));
+        if self.size <= small {
+            return vec![(model, self.size)];
+        }
+        let mut layers = vec![(model, self.size - small)];
+        layers.extend(SMALL.iter().map(|(kind, n)| (fake_digest(&format!("{kind}:{}", self.name)), *n)));
+        layers
     }
 
     pub(crate) fn details(&self) -> Value {

@@ -50,6 +50,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/requests", get(ctl_requests))
         .route("/_emulator/version", post(ctl_version))
         .route("/_emulator/pull_delay", post(ctl_pull_delay))
+        .route("/_emulator/pull_replies", post(ctl_pull_replies))
         .route("/_emulator/api_key", post(ctl_api_key))
         .route("/_emulator/origins", post(ctl_origins))
         // gin: unknown paths are a plain-text 404, wrong methods a plain-text 405
@@ -421,66 +422,116 @@ async fn pull(State(st): St, body: Bytes) -> Response {
     if model.trim().is_empty() {
         return error(400, "invalid model name");
     }
-    let (found, delay) = {
-        let inner = st.lock();
+    let (found, installed, pull_delay, script) = {
+        let mut inner = st.lock();
         let want = normalize_model(&model);
         let found = inner.catalogue.iter().find(|m| normalize_model(&m.name) == want).cloned();
-        (found, inner.pull_delay_ms)
+        let installed = inner.installed(&model).map(|m| m.spec.clone());
+        (found, installed, inner.pull_delay_ms, inner.take_pull_reply(&model))
     };
+    let script = script.unwrap_or_default();
+    let delay = if script.delay_ms > 0 { script.delay_ms } else { pull_delay };
+    tokio::time::sleep(ms(script.first_byte_delay_ms)).await;
+    if script.is_error_status() {
+        return error(script.status, &script.error_message());
+    }
 
-    let Some(spec) = found else {
-        const MISSING: &str = "pull model manifest: file does not exist";
-        if !stream {
-            return error(500, MISSING);
-        }
-        return streaming(
-            NDJSON,
-            vec![line(&status("pulling manifest")), Step::Sleep(delay), line(&json!({ "error": MISSING }))],
-        );
-    };
-
-    // Installed under its short display name, as `ollama list` shows it.
-    let mut spec = spec;
-    spec.name = short_name(&model);
+    // PullModel (server/images.go): "pulling manifest" goes out before the registry is asked, so
+    // an unknown model is an error line after it (os.ErrNotExist from the registry's 404).
     let mut lines = vec![status("pulling manifest")];
-    for (digest, total) in spec.layers() {
-        let mk = |completed: Option<u64>| Progress {
-            status: format!("pulling {}", &digest[..12]),
-            digest: Some(format!("sha256:{digest}")),
-            total: Some(total),
-            completed,
-        };
-        lines.push(mk(None));
-        for quarter in 1..=4u64 {
-            lines.push(mk(Some(total * quarter / 4)));
+    let end = match found {
+        None => PullEnd::Fail("pull model manifest: file does not exist".into()),
+        Some(mut spec) => {
+            // Installed under its short display name, as `ollama list` shows it.
+            spec.name = short_name(&model);
+            // Blobs already on disk are reported once, complete, and not verified again.
+            let cached = installed.as_ref() == Some(&spec);
+            for (digest, total) in spec.layers() {
+                let mk = |completed: Option<u64>| Progress {
+                    status: format!("pulling {}", &digest[..12]),
+                    digest: Some(format!("sha256:{digest}")),
+                    total: Some(total),
+                    completed,
+                };
+                if cached {
+                    lines.push(mk(Some(total)));
+                    continue;
+                }
+                // `completed` is omitted while 0 (omitempty); a big blob grows over several ticks.
+                lines.push(mk(None));
+                let steps = if total >= 1_000_000 { 4 } else { 1 };
+                lines.extend((1..=steps).map(|k| mk(Some(total * k / steps))));
+            }
+            lines.push(status("verifying sha256 digest"));
+            lines.push(status("writing manifest"));
+            // Only a re-pull that replaced blobs of an older version has any to remove.
+            if installed.as_ref().is_some_and(|old| *old != spec) {
+                lines.push(status("removing unused layers"));
+            }
+            PullEnd::Success(spec)
         }
-    }
-    for s in ["verifying sha256 digest", "writing manifest"] {
-        lines.push(status(s));
-    }
-    lines.push(status("removing unused layers"));
-    lines.push(status("success"));
+    };
+    let interrupt = pull_interruption(&script, lines.len());
 
     if !stream {
-        tokio::time::sleep(ms(delay * lines.len() as u64)).await;
-        st.lock().install(spec);
-        return json_ok(&status("success"));
+        let sent = interrupt.map_or(lines.len(), |(at, _)| at);
+        tokio::time::sleep(ms(delay * sent as u64)).await;
+        return match (interrupt, end) {
+            // waitForStream answers 500 with the error when it arrives.
+            (Some((_, Interrupt::Error)), _) => error(500, &script.error_message()),
+            (Some((_, Interrupt::Stall)), _) => std::future::pending().await,
+            (Some((_, Interrupt::Cut)), _) => streaming(JSON, vec![Step::Cut]),
+            (None, PullEnd::Fail(msg)) => error(500, &msg),
+            (None, PullEnd::Success(spec)) => {
+                st.lock().install(spec);
+                json_ok(&status("success"))
+            }
+        };
     }
-    let last = lines.len() - 1;
     let mut steps = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
+    for i in 0..=lines.len() {
         if i > 0 {
             steps.push(Step::Sleep(delay));
         }
-        if i == last {
+        match interrupt {
+            Some((at, kind)) if at == i => {
+                steps.push(match kind {
+                    Interrupt::Cut => Step::Cut,
+                    Interrupt::Stall => Step::Stall,
+                    Interrupt::Error => line(&json!({ "error": script.error_message() })),
+                });
+                return streaming(NDJSON, steps);
+            }
+            _ => {}
+        }
+        if let Some(l) = lines.get(i) {
+            steps.push(line(l));
+        }
+    }
+    match end {
+        PullEnd::Fail(msg) => steps.push(line(&json!({ "error": msg }))),
+        PullEnd::Success(spec) => {
             // The manifest is written before "success" is reported.
             let st = st.clone();
-            let spec = spec.clone();
             steps.push(Step::Run(Box::new(move || st.lock().install(spec))));
+            steps.push(line(&status("success")));
         }
-        steps.push(line(l));
     }
     streaming(NDJSON, steps)
+}
+
+enum PullEnd {
+    Success(ModelSpec),
+    Fail(String),
+}
+
+/// Where a pull script breaks off: after how many progress lines (at most `lines`, i.e. just
+/// before the final `success`), and how.
+fn pull_interruption(script: &Reply, lines: usize) -> Option<(usize, Interrupt)> {
+    [(script.cut_after, Interrupt::Cut), (script.stall_after, Interrupt::Stall), (script.error_after, Interrupt::Error)]
+        .into_iter()
+        .filter_map(|(at, kind)| at.map(|at| (at.min(lines), kind)))
+        .min_by_key(|(at, _)| *at)
 }
 
 /// "registry.ollama.ai/library/gemma3" → "gemma3:latest".
@@ -948,17 +999,28 @@ async fn ctl_catalogue(State(st): St, body: Bytes) -> Response {
     }
 }
 
+/// A `Reply` or an array of them.
+fn parse_replies(body: &[u8]) -> Result<Vec<Reply>, serde_json::Error> {
+    match serde_json::from_slice::<Value>(body)? {
+        Value::Array(items) => items.into_iter().map(serde_json::from_value::<Reply>).collect(),
+        one => serde_json::from_value::<Reply>(one).map(|r| vec![r]),
+    }
+}
+
 async fn ctl_replies(State(st): St, body: Bytes) -> Response {
-    let replies = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Array(items)) => {
-            items.into_iter().map(serde_json::from_value::<Reply>).collect::<Result<Vec<_>, _>>()
-        }
-        Ok(one) => serde_json::from_value::<Reply>(one).map(|r| vec![r]),
-        Err(e) => Err(e),
-    };
-    match replies {
+    match parse_replies(&body) {
         Ok(replies) => {
             st.lock().queue.extend(replies);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => bad_control(e),
+    }
+}
+
+async fn ctl_pull_replies(State(st): St, body: Bytes) -> Response {
+    match parse_replies(&body) {
+        Ok(replies) => {
+            st.lock().pull_queue.extend(replies);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => bad_control(e),

@@ -29,6 +29,8 @@ pub struct Inner {
     pub models: Vec<Installed>,
     pub catalogue: Vec<ModelSpec>,
     pub queue: VecDeque<Reply>,
+    /// Scripted misbehaviour of `/api/pull` (FIFO), separate from chat replies.
+    pub pull_queue: VecDeque<Reply>,
     /// (id, request): ids let a disconnect guard find its request even after others are added.
     pub requests: Vec<(u64, RecordedRequest)>,
     pub version: String,
@@ -45,6 +47,7 @@ impl Inner {
             models: Vec::new(),
             catalogue: ModelSpec::catalogue(),
             queue: VecDeque::new(),
+            pull_queue: VecDeque::new(),
             requests: Vec::new(),
             version: DEFAULT_VERSION.into(),
             pull_delay_ms: 0,
@@ -94,12 +97,12 @@ impl Inner {
 
     /// Pops the first queued reply that applies to `model`.
     pub fn take_reply(&mut self, model: &str) -> Option<Reply> {
-        let want = normalize_model(model);
-        let pos = self.queue.iter().position(|r| match &r.model {
-            None => true,
-            Some(m) => normalize_model(m) == want,
-        })?;
-        self.queue.remove(pos)
+        take_for(&mut self.queue, model)
+    }
+
+    /// Pops the first queued pull script that applies to `model`.
+    pub fn take_pull_reply(&mut self, model: &str) -> Option<Reply> {
+        take_for(&mut self.pull_queue, model)
     }
 
     /// Records that `spec` ran, as the scheduler would (for `/api/ps`).
@@ -118,6 +121,15 @@ impl Inner {
         let want = normalize_model(name);
         self.loaded.retain(|l| normalize_model(&l.spec.name) != want);
     }
+}
+
+fn take_for(queue: &mut VecDeque<Reply>, model: &str) -> Option<Reply> {
+    let want = normalize_model(model);
+    let pos = queue.iter().position(|r| match &r.model {
+        None => true,
+        Some(m) => normalize_model(m) == want,
+    })?;
+    queue.remove(pos)
 }
 
 pub struct Shared {

@@ -438,7 +438,12 @@ async fn pull_streams_progress_and_installs() {
     assert_eq!(lines[0], json!({"status": "pulling manifest"}));
     let layer: Vec<&Value> = lines.iter().filter(|l| l.get("digest").is_some()).collect();
     let digests: std::collections::BTreeSet<&str> = layer.iter().map(|l| l["digest"].as_str().unwrap()).collect();
-    assert_eq!(digests.len(), 2);
+    // Weights, template, license, params, then the config blob, one after another.
+    assert_eq!(digests.len(), 5);
+    let order: Vec<&str> = layer.iter().map(|l| l["digest"].as_str().unwrap()).collect();
+    let mut firsts = order.clone();
+    firsts.dedup();
+    assert_eq!(firsts.len(), 5, "each layer finishes before the next starts: {order:?}");
     for l in &layer {
         let digest = l["digest"].as_str().unwrap();
         assert!(digest.starts_with("sha256:") && digest.len() == 71);
@@ -455,9 +460,25 @@ async fn pull_streams_progress_and_installs() {
     assert!(statuses.contains(&"verifying sha256 digest"));
     assert!(statuses.contains(&"writing manifest"));
     assert_eq!(*statuses.last().unwrap(), "success");
+    assert!(!statuses.contains(&"removing unused layers"), "a fresh pull has nothing to prune");
+    for digest in &digests {
+        let done: Vec<u64> = layer
+            .iter()
+            .filter(|l| l["digest"] == *digest)
+            .map(|l| l.get("completed").and_then(Value::as_u64).unwrap_or(0))
+            .collect();
+        assert!(done.windows(2).all(|w| w[0] <= w[1]), "{digest}: {done:?}");
+    }
 
     let v: Value = client().get(format!("{}/api/tags", emu.url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["models"][0]["name"], "gemma3:270m", "newest first");
+
+    // Pulled again: every blob is already there, reported once and complete.
+    let again = ndjson(&post(&emu, "/api/pull", json!({"model": "gemma3:270m"})).await.text().await.unwrap());
+    let layer: Vec<&Value> = again.iter().filter(|l| l.get("digest").is_some()).collect();
+    assert_eq!(layer.len(), 5);
+    assert!(layer.iter().all(|l| l["completed"] == l["total"]), "{layer:?}");
+    assert_eq!(again.last().unwrap(), &json!({"status": "success"}));
 
     let lines = ndjson(&post(&emu, "/api/pull", json!({"model": "nope:7b"})).await.text().await.unwrap());
     assert_eq!(
@@ -469,6 +490,30 @@ async fn pull_streams_progress_and_installs() {
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"status": "success"}));
     let r = post(&emu, "/api/show", json!({"model": "gemma3:12b"})).await;
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn scripted_pull_failures_install_nothing() {
+    let emu = Emulator::start();
+    emu.push_pull_reply(Reply::default().error_after(3, "max retries exceeded: unexpected EOF"));
+    let r = post(&emu, "/api/pull", json!({"model": "gemma3:12b"})).await;
+    assert_eq!(r.status(), 200, "the error comes inside the stream");
+    let lines = ndjson(&r.text().await.unwrap());
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[3], json!({"error": "max retries exceeded: unexpected EOF"}));
+    assert!(lines[1]["digest"].is_string());
+    let shown = post(&emu, "/api/show", json!({"model": "gemma3:12b"})).await;
+    assert_eq!(shown.status(), 404, "a failed pull installs nothing");
+
+    // Scripts apply only to their model, and a status fails before anything streams.
+    emu.push_pull_reply(
+        Reply::default().status(500, "pull model manifest: 412: requires a newer version").for_model("x:1b"),
+    );
+    let r = post(&emu, "/api/pull", json!({"model": "gemma3:270m"})).await;
+    assert_eq!(ndjson(&r.text().await.unwrap()).last().unwrap(), &json!({"status": "success"}));
+    let r = post(&emu, "/api/pull", json!({"model": "x:1b"})).await;
+    assert_eq!(r.status(), 500);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "pull model manifest: 412: requires a newer version");
 }
 
 #[tokio::test]
