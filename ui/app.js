@@ -10,8 +10,8 @@ const app = {
   models: [],          // from server_status
   connected: false,
   checking: false,
-  history: [],         // [{role, content}] sent as context with each new message
-  streaming: null,     // {id}
+  conversation: null,  // the open conversation (saved in Rust's store), null for a new one
+  streaming: null,     // {id, wrap}: the answer being streamed
   toolsOn: true,       // time tools for this conversation
   pending: [],         // photos attached to the next message: [{id, name, thumbnail}]
 };
@@ -247,7 +247,9 @@ function scrollDown(force) {
   if (force || nearBottom()) m.scrollTop = m.scrollHeight;
 }
 
-function addMessage(role, text) {
+const newRunId = () => (crypto.randomUUID && crypto.randomUUID()) || String(Date.now() + Math.random());
+
+function addMessage(role, text, model) {
   $("empty").hidden = true;
   const wrap = document.createElement("article");
   wrap.className = `msg ${role}`;
@@ -257,12 +259,14 @@ function addMessage(role, text) {
     who.dataset.i18n = "chat.you";  // re-translated when the language changes
     who.textContent = I18n.t("chat.you");
   } else {
-    who.textContent = $("model-select").value || "Gemma";
+    who.textContent = model || $("model-select").value || "Gemma";
   }
   const body = document.createElement("div");
-  body.className = "body";
+  body.className = role === "user" ? "body" : "body md";
   body.textContent = text;
-  wrap.append(who, body);
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  wrap.append(who, body, actions);
   $("messages").append(wrap);
   scrollDown(true);
   return wrap;
@@ -281,8 +285,79 @@ function addNote(wrap, cls, text, hint) {
     h.textContent = hint;
     note.append(h);
   }
-  wrap.append(note);
+  wrap.querySelector(".actions").before(note);
   scrollDown();
+}
+
+// A saved message as the chat view shows it (a reopened conversation, or a turn just saved).
+function messageElement(m) {
+  const wrap = addMessage(m.role, "", m.model);
+  const body = wrap.querySelector(".body");
+  if (m.role === "user") {
+    body.textContent = m.content;
+    if (m.images.length) body.before(storedThumbs(m.images));
+  } else {
+    Markdown.renderInto(body, m.html || "");
+    for (const step of m.trace || []) addStep(wrap, step);
+    if (m.status === "incomplete") addNote(wrap, "note", I18n.t("chat.savedIncomplete"));
+    if (m.status === "error") addNote(wrap, "error", m.error || "");
+    if (m.stats && m.stats.done_reason === "length") addNote(wrap, "note", I18n.t("chat.incomplete"));
+  }
+  setActions(wrap, m);
+  return wrap;
+}
+
+// Photos of a saved message, loaded from the store (they were sent at the model's size).
+function storedThumbs(images) {
+  const row = document.createElement("div");
+  row.className = "sent-thumbs";
+  for (const i of images) {
+    const img = document.createElement("img");
+    img.alt = `${i.width}×${i.height}`;
+    img.width = Math.round((96 * i.width) / Math.max(1, i.height));
+    img.height = 96;
+    invoke("image_data", { sha256: i.sha256 }).then((uri) => { img.src = uri; }, () => { img.alt = "⚠"; });
+    row.append(img);
+  }
+  return row;
+}
+
+// Under a saved message: versions ‹ 2/3 ›, and Copy / Regenerate (answers) or Edit (questions).
+function setActions(wrap, m) {
+  wrap.dataset.id = m.id;
+  const bar = wrap.querySelector(".actions");
+  bar.replaceChildren();
+  const btn = (key, onClick, label) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "ghost small";
+    b.textContent = I18n.t(key);
+    b.dataset.i18n = key;
+    if (label) b.setAttribute("aria-label", label);
+    b.addEventListener("click", onClick);
+    bar.append(b);
+    return b;
+  };
+  const versions = m.versions || [m.id];
+  if (versions.length > 1) {
+    const i = versions.indexOf(m.id);
+    const prev = btn("ver.prev", () => switchVersion(versions[i - 1]), I18n.t("ver.prevLabel"));
+    prev.classList.add("ver");
+    prev.disabled = i <= 0;
+    const count = document.createElement("span");
+    count.className = "ver-count hint";
+    count.textContent = `${i + 1}/${versions.length}`;
+    bar.append(count);
+    const next = btn("ver.next", () => switchVersion(versions[i + 1]), I18n.t("ver.nextLabel"));
+    next.classList.add("ver");
+    next.disabled = i >= versions.length - 1;
+  }
+  if (m.role === "assistant") {
+    btn("msg.copy", () => invoke("copy_text", { text: m.content }));
+    btn("msg.regenerate", () => regenerate(wrap, m));
+  } else if (m.role === "user") {
+    btn("msg.edit", () => startEdit(wrap, m));
+  }
 }
 
 function setStreaming(on) {
@@ -335,6 +410,63 @@ function setToolsToggle(on) {
   $("tools-toggle").setAttribute("aria-pressed", String(on));
 }
 
+// Stream one turn of `command` (chat_send / chat_regenerate / chat_edit) into the answer element
+// `wrap`. The store saves as it streams; this only shows. Resolves with the saved turn or null.
+async function streamTurn(command, args, wrap, userWrap) {
+  const body = wrap.querySelector(".body");
+  wrap.classList.add("streaming");
+  const md = Markdown.streamer(body, { onRender: () => scrollDown() });
+  const id = newRunId();
+  app.streaming = { id, wrap };
+  setStreaming(true);
+  let partial = "";
+  const channel = new Channel();
+  channel.onmessage = (msg) => {
+    if (msg.event === "started") {
+      const d = msg.data;
+      app.conversation = d.conversation;
+      wrap.dataset.id = d.answer_id;
+      if (userWrap && d.user) setActions(userWrap, d.user);
+      showConversationHead();
+      refreshSidebar();
+    } else if (msg.event === "delta") {
+      partial += msg.data.text;
+      md.update(partial);
+    } else if (msg.event === "step") {
+      addStep(wrap, msg.data);
+    } else if (msg.event === "retract") {
+      partial = "";  // that text was the model thinking aloud before a tool call
+      md.update("");
+    }
+  };
+  try {
+    const turn = await invoke(command, { ...args, id, onEvent: channel });
+    await md.finish(turn.answer.content);  // the whole answer, whatever the channel delivered
+    app.conversation = turn.conversation;
+    setActions(wrap, turn.answer);
+    if (userWrap && turn.user) setActions(userWrap, turn.user);
+    const stats = turn.answer.stats || {};
+    if (stats.done_reason === "length") addNote(wrap, "note", I18n.t("chat.incomplete"));
+    if (stats.tokens_per_second) wrap.querySelector(".who").title = `${stats.tokens_per_second.toFixed(1)} tok/s`;
+    return turn;
+  } catch (err) {
+    const report = toReport(err);
+    md.finish(partial);
+    if (report.kind === "cancelled") {
+      addNote(wrap, "note stopped", I18n.t("chat.stopped"));
+    } else {
+      addNote(wrap, "error", report.message, report.hint);
+      if (report.kind === "unreachable") checkStatus();
+    }
+    return null;
+  } finally {
+    wrap.classList.remove("streaming");
+    app.streaming = null;
+    setStreaming(false);
+    refreshSidebar();
+  }
+}
+
 async function send() {
   const promptEl = $("prompt");
   const photos = app.pending.filter((a) => a.id);
@@ -349,72 +481,269 @@ async function send() {
   autoGrow();
   const userWrap = addMessage("user", text);
   if (photos.length) userWrap.querySelector(".body").before(thumbsFor(photos));
-  app.history.push({ role: "user", content: text, attachments: photos.map((a) => a.id) });
   app.pending = [];
   renderAttachments();
   const wrap = addMessage("assistant", "");
-  wrap.classList.add("streaming");
-  const body = wrap.querySelector(".body");
   if (!model) {
-    wrap.classList.remove("streaming");
     addNote(wrap, "error", I18n.t("model.none"), I18n.t("model.noneHint"));
     return;
   }
-
-  const id = (crypto.randomUUID && crypto.randomUUID()) || String(Date.now() + Math.random());
-  app.streaming = { id };
-  setStreaming(true);
-  let partial = "";
-  const channel = new Channel();
-  channel.onmessage = (msg) => {
-    if (msg.event === "delta") {
-      partial += msg.data.text;
-      body.textContent = partial;
-      scrollDown();
-    } else if (msg.event === "step") {
-      addStep(wrap, msg.data);
-    } else if (msg.event === "retract") {
-      partial = "";  // that text was the model thinking aloud before a tool call
-      body.textContent = "";
-    }
+  const args = {
+    conversation: app.conversation ? app.conversation.id : null,
+    text,
+    attachments: photos.map((a) => a.id),
+    model,
+    tools: app.toolsOn,
   };
-  try {
-    const out = await invoke("send_chat", { id, model, messages: app.history, tools: app.toolsOn, onEvent: channel });
-    body.textContent = out.answer;  // the whole answer, whatever the channel delivered
-    app.history.push({ role: "assistant", content: out.answer });
-    if (out.done_reason === "length") addNote(wrap, "note", I18n.t("chat.incomplete"));
-    if (out.tokens_per_second) wrap.querySelector(".who").title = `${out.tokens_per_second.toFixed(1)} tok/s`;
-  } catch (err) {
-    const report = toReport(err);
-    // Keep what arrived: it stays on screen and in the context of the next turn.
-    if (partial) app.history.push({ role: "assistant", content: partial });
-    if (report.kind === "cancelled") {
-      addNote(wrap, "note stopped", I18n.t("chat.stopped"));
-    } else {
-      addNote(wrap, "error", report.message, report.hint);
-      if (report.kind === "unreachable") checkStatus();
-    }
-  } finally {
-    wrap.classList.remove("streaming");
-    app.streaming = null;
-    setStreaming(false);
-  }
+  await streamTurn("chat_send", args, wrap, userWrap);
+}
+
+// Another answer to the same question; the earlier one stays as a version (‹ 1/2 ›).
+async function regenerate(wrap, m) {
+  if (app.streaming) return;
+  const model = $("model-select").value || m.model;
+  // What followed this answer belongs to the old version: the view shows the new branch.
+  while (wrap.nextElementSibling) wrap.nextElementSibling.remove();
+  const fresh = addMessage("assistant", "", model);
+  wrap.replaceWith(fresh);
+  const turn = await streamTurn("chat_regenerate", { answer: m.id, model, tools: app.toolsOn }, fresh, null);
+  if (turn) await reloadConversation();
+}
+
+// Edit a question in place, then send it as a new version (the old question and its answers stay).
+function startEdit(wrap, m) {
+  if (app.streaming || wrap.querySelector(".edit")) return;
+  const body = wrap.querySelector(".body");
+  const box = document.createElement("div");
+  box.className = "edit";
+  const area = document.createElement("textarea");
+  area.value = m.content;
+  area.setAttribute("aria-label", I18n.t("msg.editLabel"));
+  const save = document.createElement("button");
+  save.type = "button";
+  save.className = "primary small";
+  save.textContent = I18n.t("msg.editSend");
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "ghost small";
+  cancel.textContent = I18n.t("settings.cancel");
+  box.append(area, save, cancel);
+  body.hidden = true;
+  body.after(box);
+  area.focus();
+  cancel.addEventListener("click", () => { box.remove(); body.hidden = false; });
+  area.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.stopPropagation(); cancel.click(); }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); save.click(); }
+  });
+  save.addEventListener("click", async () => {
+    const text = area.value;
+    if (!text.trim()) return;
+    const model = $("model-select").value;
+    while (wrap.nextElementSibling) wrap.nextElementSibling.remove();
+    const userWrap = addMessage("user", text);
+    const thumbs = wrap.querySelector(".sent-thumbs");
+    if (thumbs) userWrap.querySelector(".body").before(thumbs.cloneNode(true));
+    wrap.remove();
+    const answer = addMessage("assistant", "", model);
+    const turn = await streamTurn("chat_edit", { message: m.id, text, model, tools: app.toolsOn }, answer, userWrap);
+    if (turn) await reloadConversation();
+  });
 }
 
 function stop() {
   if (app.streaming) invoke("stop_chat", { id: app.streaming.id });
 }
 
+// ---------- conversations: sidebar, open, versions, rename, delete, export ----------
+
+function clearMessages() {
+  document.querySelectorAll("#messages .msg").forEach((el) => el.remove());
+  $("empty").hidden = false;
+}
+
+function showConversationHead() {
+  const c = app.conversation;
+  $("conv-head").hidden = !c;
+  if (c) $("conv-title").textContent = c.title || I18n.t("conv.untitled");
+  $("conv-status").textContent = "";
+  document.querySelectorAll("#conversation-list .conv").forEach((b) => {
+    if (c && Number(b.dataset.id) === c.id) b.setAttribute("aria-current", "true");
+    else b.removeAttribute("aria-current");
+  });
+}
+
+function renderMessages(messages) {
+  clearMessages();
+  for (const m of messages) messageElement(m);
+  $("empty").hidden = messages.length > 0;
+  scrollDown(true);
+}
+
+async function openConversation(id, messageId) {
+  if (app.streaming) stop();
+  try {
+    const view = await invoke("open_conversation", { id, message: messageId || null });
+    app.conversation = view.conversation;
+    renderMessages(view.messages);
+    showConversationHead();
+    if (messageId) {
+      const hit = document.querySelector(`#messages .msg[data-id="${Number(messageId)}"]`);
+      if (hit) { hit.scrollIntoView({ block: "center" }); hit.classList.add("hit"); }
+    }
+  } catch (err) {
+    showSidebarStatus(toReport(err).message);
+  }
+}
+
+async function reloadConversation() {
+  if (!app.conversation) return;
+  const view = await invoke("open_conversation", { id: app.conversation.id, message: null });
+  app.conversation = view.conversation;
+  renderMessages(view.messages);
+  showConversationHead();
+}
+
+async function switchVersion(messageId) {
+  if (app.streaming || messageId === undefined) return;
+  try {
+    const path = await invoke("switch_version", { message: messageId });
+    const keep = $("messages").scrollTop;
+    renderMessages(path);
+    $("messages").scrollTop = keep;
+  } catch (err) {
+    $("conv-status").textContent = toReport(err).message;
+  }
+}
+
+function showSidebarStatus(text) {
+  $("sidebar-status").textContent = text || "";
+}
+
+let searchSeq = 0;
+async function refreshSidebar() {
+  const query = $("search").value.trim();
+  const seq = ++searchSeq;
+  let items;
+  try {
+    items = await invoke("list_conversations", { query: query || null });
+  } catch (err) {
+    showSidebarStatus(toReport(err).message);
+    return;
+  }
+  if (seq !== searchSeq) return;  // a newer search is on its way
+  const list = $("conversation-list");
+  list.replaceChildren();
+  for (const c of items) {
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "conv";
+    b.dataset.id = c.id;
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = c.title || I18n.t("conv.untitled");
+    b.append(title);
+    if (c.snippet) {
+      const s = document.createElement("span");
+      s.className = "snippet";
+      s.textContent = c.snippet;
+      b.append(s);
+    }
+    b.addEventListener("click", () => openConversation(c.id, c.message_id));
+    li.append(b);
+    list.append(li);
+  }
+  const empty = $("conversation-empty");
+  empty.hidden = items.length > 0;
+  empty.textContent = I18n.t(query ? "conv.noneFound" : "conv.none");
+  showConversationHead();
+}
+
 function newChat() {
   stop();
   Batch.stopAll();
-  app.history = [];
+  app.conversation = null;
   app.pending = [];
   renderAttachments();
   setToolsToggle(true);
-  document.querySelectorAll("#messages .msg").forEach((el) => el.remove());
-  $("empty").hidden = false;
+  clearMessages();
+  showConversationHead();
   $("prompt").focus();
+}
+
+function renameConversation() {
+  if (!app.conversation) return;
+  $("rename-input").value = app.conversation.title || "";
+  $("rename-dialog").showModal();
+  $("rename-input").select();
+}
+
+async function saveRename(ev) {
+  ev.preventDefault();
+  $("rename-dialog").close();
+  try {
+    app.conversation = await invoke("rename_conversation", { id: app.conversation.id, title: $("rename-input").value });
+    showConversationHead();
+    refreshSidebar();
+  } catch (err) {
+    $("conv-status").textContent = toReport(err).message;
+  }
+}
+
+function askDelete() {
+  if (!app.conversation) return;
+  $("confirm-delete-text").textContent = I18n.t("conv.deleteText", { title: app.conversation.title || I18n.t("conv.untitled") });
+  $("confirm-delete").showModal();
+}
+
+async function deleteConversation() {
+  if ($("confirm-delete").returnValue !== "delete" || !app.conversation) return;
+  try {
+    await invoke("delete_conversation", { id: app.conversation.id });
+    newChat();
+    refreshSidebar();
+  } catch (err) {
+    $("conv-status").textContent = toReport(err).message;
+  }
+}
+
+async function exportConversation(format) {
+  if (!app.conversation) return;
+  try {
+    const path = await invoke("export_conversation", { id: app.conversation.id, format });
+    if (path) $("conv-status").textContent = I18n.t("batch.saved", { path });
+  } catch (err) {
+    $("conv-status").textContent = toReport(err).message;
+  }
+}
+
+async function exportAll() {
+  try {
+    const path = await invoke("export_all");
+    if (path) showSidebarStatus(I18n.t("batch.saved", { path }));
+  } catch (err) {
+    showSidebarStatus(toReport(err).message);
+  }
+}
+
+async function importAll() {
+  try {
+    const report = await invoke("import_conversations");
+    if (report) {
+      showSidebarStatus(I18n.t("conv.imported", { conversations: report.conversations_added, messages: report.messages_added }));
+      refreshSidebar();
+    }
+  } catch (err) {
+    showSidebarStatus(toReport(err).message);
+  }
+}
+
+function showStorageProblem(report) {
+  $("storage-problem").hidden = !report;
+  if (!report) return;
+  $("storage-message").textContent = report.message;
+  $("storage-hint").textContent = report.hint || "";
 }
 
 function autoGrow() {
@@ -475,6 +804,8 @@ async function init() {
   I18n.apply();
   updateLangToggle();
   if (app.info.settings_warning) console.warn(app.info.settings_warning);
+  showStorageProblem(app.info.storage_problem);
+  refreshSidebar();
 
   $("send").addEventListener("click", send);
   $("attach").addEventListener("click", async () => addAttachments(await invoke("pick_images")));
@@ -486,6 +817,16 @@ async function init() {
   $("retry").addEventListener("click", checkStatus);
   $("status").addEventListener("click", checkStatus);
   $("new-chat").addEventListener("click", newChat);
+  $("search").addEventListener("input", () => refreshSidebar());
+  $("conv-rename").addEventListener("click", renameConversation);
+  $("rename-form").addEventListener("submit", saveRename);
+  $("rename-cancel").addEventListener("click", () => $("rename-dialog").close());
+  $("conv-delete").addEventListener("click", askDelete);
+  $("confirm-delete").addEventListener("close", deleteConversation);
+  $("conv-export-md").addEventListener("click", () => exportConversation("markdown"));
+  $("conv-export-json").addEventListener("click", () => exportConversation("json"));
+  $("export-all").addEventListener("click", exportAll);
+  $("import").addEventListener("click", importAll);
   $("settings-btn").addEventListener("click", openSettings);
   $("open-settings").addEventListener("click", openSettings);
   $("settings-form").addEventListener("submit", saveSettings);

@@ -148,7 +148,7 @@ const Batch = (() => {
     };
     try {
       const messages = [{ role: "user", content: batch.prompt, attachments: [row.photo.id] }];
-      const out = await invoke("send_chat", { id, model: batch.model, messages, tools: false, onEvent: channel });
+      const out = await invoke("ask_once", { id, model: batch.model, messages, tools: false, onEvent: channel });
       row.caption = out.answer.trim();
       setRow(row, "done");
     } catch (err) {

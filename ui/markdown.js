@@ -98,11 +98,16 @@ const Markdown = (() => {
   }
 
   async function copyText(text, button) {
+    // The system clipboard through Rust first: WebKitGTK has no async clipboard API.
     let ok = true;
     try {
-      await navigator.clipboard.writeText(text);
+      await invoke("copy_text", { text });
     } catch {
-      ok = copyWithSelection(text);
+      try {
+        await navigator.clipboard.writeText(text);
+      } catch {
+        ok = copyWithSelection(text);
+      }
     }
     button.textContent = ok ? t("copied") : t("copyFailed");
     button.classList.toggle("done", ok);

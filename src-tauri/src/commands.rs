@@ -29,6 +29,8 @@ pub struct AppInfo {
     host_source: &'static str,
     model: Option<String>,
     settings_warning: Option<String>,
+    /// Conversations cannot be saved (database unreadable, or from a newer app: read-only).
+    storage_problem: Option<ErrorReport>,
 }
 
 #[tauri::command]
@@ -50,6 +52,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         host_source,
         model: s.model,
         settings_warning: state.settings_warning.clone(),
+        storage_problem: state.storage_problem().map(|e| e.report(state.lang())),
     }
 }
 
@@ -83,11 +86,11 @@ pub fn set_model(state: State<'_, AppState>, model: Option<String>) -> CmdResult
     state.update(|s| s.model = model).map_err(|e| e.report(state.lang()))
 }
 
-/// Stream an answer: `AgentEvent`s (text deltas, tool steps) over `on_event`. Resolves with the
-/// whole answer, or rejects with an error report (what had streamed stays with the webview).
-/// `tools` offers the time tools; `id` lets `stop_chat` cancel it.
+/// One question, not saved: `AgentEvent`s (text deltas, tool steps) over `on_event`. Resolves with
+/// the whole answer, or rejects with an error report. Used by "Caption all" (each photo on its own);
+/// saved conversations go through `chat::chat_send`. `id` lets `stop_chat` cancel it.
 #[tauri::command]
-pub async fn send_chat(
+pub async fn ask_once(
     state: State<'_, AppState>,
     id: String,
     model: String,
@@ -203,28 +206,7 @@ pub fn copy_text(app: AppHandle, text: String) -> CmdResult<()> {
 pub async fn export_captions(app: AppHandle, format: ExportFormat, rows: Vec<CaptionRow>) -> CmdResult<Option<String>> {
     let lang = app.state::<AppState>().lang();
     let default_name = format!("{}.{}", lang.pick("captions", "图片说明"), format.extension());
-    let Some(path) = save_path(lang, &default_name).await else { return Ok(None) };
-    let doc = format.document(&rows);
-    tokio::fs::write(&path, doc).await.map_err(|e| {
-        let what = lang.pick("Could not save the captions to ", "无法把图片说明保存到 ");
-        Error::Other(format!("{what}{}: {e}", path.display())).report(lang)
-    })?;
-    Ok(Some(path.display().to_string()))
-}
-
-/// Where to save: the system's save dialog. Test builds may name a folder instead
-/// (`GEMMA_DESK_E2E_SAVE_DIR`), because WebDriver cannot reach a native dialog.
-async fn save_path(lang: Lang, default_name: &str) -> Option<std::path::PathBuf> {
-    #[cfg(feature = "e2e")]
-    if let Some(dir) = std::env::var_os("GEMMA_DESK_E2E_SAVE_DIR") {
-        return Some(std::path::PathBuf::from(dir).join(default_name));
-    }
-    let chosen = rfd::AsyncFileDialog::new()
-        .set_title(lang.pick("Export captions", "导出图片说明"))
-        .set_file_name(default_name)
-        .save_file()
-        .await;
-    chosen.map(|f| f.path().to_path_buf())
+    crate::conversations::save(lang, &default_name, format.document(&rows)).await
 }
 
 /// The system's folder picker: every photo in the chosen folder (and its subfolders) is attached.

@@ -2,7 +2,9 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod attach;
+mod chat;
 mod commands;
+mod conversations;
 mod markdown_cmds;
 mod state;
 
@@ -13,8 +15,10 @@ fn main() {
         // Used from Rust only (the `copy_text` command); the webview is granted none of its commands.
         .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
-            let dir = gemma_desk_core::settings::data_dir(app.path().app_config_dir()?);
-            app.manage(state::AppState::load(&dir));
+            // GEMMA_DESK_DATA_DIR (tests, portable installs) holds both; else the OS's config and data folders.
+            let config = gemma_desk_core::settings::data_dir(app.path().app_config_dir()?);
+            let data = gemma_desk_core::settings::data_dir(app.path().app_data_dir()?);
+            app.manage(state::AppState::load(&config, &data));
             // Test builds grant their drop command at run time; no capability file names it.
             #[cfg(feature = "e2e")]
             app.add_capability(tauri::ipc::CapabilityBuilder::new("e2e").window("main").permission("allow-e2e-drop"))?;
@@ -40,7 +44,19 @@ macro_rules! handlers_with {
             commands::set_host,
             commands::set_language,
             commands::set_model,
-            commands::send_chat,
+            commands::ask_once,
+            chat::chat_send,
+            chat::chat_regenerate,
+            chat::chat_edit,
+            conversations::list_conversations,
+            conversations::open_conversation,
+            conversations::switch_version,
+            conversations::rename_conversation,
+            conversations::delete_conversation,
+            conversations::image_data,
+            conversations::export_conversation,
+            conversations::export_all,
+            conversations::import_conversations,
             commands::stop_chat,
             commands::pick_images,
             commands::pick_folder,

@@ -3,6 +3,7 @@
 
 use gemma_desk_core::images::PreparedImage;
 use gemma_desk_core::settings::{Settings, SettingsStore};
+use gemma_desk_core::store::Store;
 use gemma_desk_core::{Error, Lang, OllamaClient};
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,6 +13,9 @@ use tokio::task::AbortHandle;
 
 pub struct AppState {
     store: SettingsStore,
+    /// The conversations' database; an error when it could not be opened (shown, and every
+    /// conversation command says it).
+    conversations: Result<Store, Error>,
     pub settings: Mutex<Settings>,
     /// Set when the saved settings could not be read; shown once in the UI.
     pub settings_warning: Option<String>,
@@ -24,12 +28,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn load(dir: &Path) -> Self {
+    pub fn load(dir: &Path, data_dir: &Path) -> Self {
         let store = SettingsStore::new(dir);
+        let conversations = Store::open(data_dir);
         let (settings, settings_warning) = store.load();
         let system_lang = sys_locale::get_locale().map(|l| Lang::from_locale(&l)).unwrap_or_default();
         AppState {
             store,
+            conversations,
             settings: Mutex::new(settings),
             settings_warning,
             system_lang,
@@ -37,6 +43,23 @@ impl AppState {
             attachments: Mutex::new(HashMap::new()),
             next_attachment: AtomicU64::new(1),
         }
+    }
+
+    pub fn conversations(&self) -> Result<&Store, Error> {
+        self.conversations.as_ref().map_err(Clone::clone)
+    }
+
+    /// Why conversations cannot be saved (could not open, or a newer app's read-only file), if so.
+    pub fn storage_problem(&self) -> Option<Error> {
+        match &self.conversations {
+            Ok(store) => store.read_only(),
+            Err(e) => Some(e.clone()),
+        }
+    }
+
+    /// A prepared photo, to be saved with the message that carries it.
+    pub fn attachment(&self, id: &str) -> Option<PreparedImage> {
+        self.attachments.lock().unwrap().get(id).cloned()
     }
 
     pub fn add_attachment(&self, image: PreparedImage) -> String {

@@ -101,7 +101,8 @@ impl App {
 
     /// The text of the last assistant message.
     async fn answer(&self) -> String {
-        self.js("const b = [...document.querySelectorAll('.msg.assistant .body')].pop(); return b ? b.textContent : ''")
+        // Answers are rendered Markdown: the text of the paragraphs, without the markup's line breaks.
+        self.js("const b = [...document.querySelectorAll('.msg.assistant .body')].pop(); return b ? b.textContent.trim() : ''")
             .await
             .as_str()
             .unwrap()
@@ -152,7 +153,7 @@ async fn connects_streams_answers_and_keeps_the_conversation() {
     app.send("What does Gemma Desk do?").await;
     // Tokens appear while the answer is still being written...
     let partial = app
-        .wait("a partial answer", Duration::from_secs(20), "const b = document.querySelector('.msg.assistant.streaming .body'); return b && b.textContent.length > 0 ? b.textContent : null")
+        .wait("a partial answer", Duration::from_secs(20), "const b = document.querySelector('.msg.assistant.streaming .body'); return b && b.textContent.trim().length > 0 ? b.textContent.trim() : null")
         .await;
     let partial = partial.as_str().unwrap().to_string();
     assert!(full.starts_with(&partial) && partial.len() < full.len(), "{partial:?}");
