@@ -131,6 +131,13 @@ impl App {
     async fn close(self) {
         let _ = self.client.close().await;
     }
+
+    /// Quit the app (as a user closes it) and give back its profile, to start it again.
+    async fn quit(self) -> Profile {
+        let _ = self.client.close().await;
+        drop(self._driver);
+        self.profile
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -597,5 +604,143 @@ async fn a_pasted_screenshot_is_attached_and_sent() {
     // Transparency was flattened and the photo prepared in Rust: a real image, not the raw clipboard bytes.
     assert!(bytes.starts_with(&[0x89, b'P', b'N', b'G']) || bytes.starts_with(&[0xFF, 0xD8]));
     assert_ne!(bytes, png);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_are_saved_searched_versioned_and_survive_a_restart() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    // Hostile model output: none of it may run or become a live link; the Markdown around it renders.
+    let hostile = "# Plan\n\n<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">\n\n\
+        [click](javascript:window.__pwned=3) and [docs](https://ollama.com)\n\n```rust\nfn main() {}\n```\n";
+    emu.push_reply(Reply::text(hostile));
+    emu.push_reply(Reply::chunks(&["现在", "是上午九点。"]));
+    emu.push_reply(Reply::chunks(&["Second ", "version."]));
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    let done = "return document.querySelector('.msg.assistant') && !document.querySelector('.msg.assistant.streaming') && !!document.querySelector('.msg.assistant .actions button')";
+
+    app.send("Write a plan").await;
+    app.wait("the first answer", Duration::from_secs(20), done).await;
+    assert_eq!(app.js("return document.querySelector('.msg.assistant .body h1').textContent").await, json!("Plan"));
+    assert_eq!(app.js("return window.__pwned === undefined").await, json!(true));
+    assert_eq!(app.js("return document.querySelectorAll('.msg.assistant .body script, .msg.assistant .body img, .msg.assistant .body [onerror]').length").await, json!(0));
+    let links = app
+        .js("return [...document.querySelectorAll('.msg.assistant .body a')].map(a => a.getAttribute('href'))")
+        .await;
+    let links = links.as_array().unwrap();
+    assert!(links.len() == 1 && links[0].as_str().unwrap().starts_with("https://ollama.com"), "{links:?}");
+    assert!(app.js("return document.querySelector('.msg.assistant .body pre code') !== null").await == json!(true));
+
+    // A second conversation, in Chinese.
+    app.click("#new-chat").await;
+    app.send("现在几点").await;
+    app.wait("the Chinese answer", Duration::from_secs(20), done).await;
+    app.wait(
+        "two conversations listed",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#conversation-list .conv').length === 2",
+    )
+    .await;
+    let titles = app
+        .js("return [...document.querySelectorAll('#conversation-list .conv .title')].map(t => t.textContent)")
+        .await;
+    assert_eq!(titles, json!(["现在几点", "Write a plan"]), "newest first");
+
+    // Regenerate: a second version; the first stays and can be shown again.
+    app.click(".msg.assistant .actions button[data-i18n='msg.regenerate']").await;
+    app.wait("the second version", Duration::from_secs(20), "return document.querySelector('.msg.assistant .ver-count') && document.querySelector('.msg.assistant .ver-count').textContent === '2/2' && !document.querySelector('.msg.assistant.streaming')").await;
+    assert_eq!(app.answer().await, "Second version.");
+    app.click(".msg.assistant .actions button[data-i18n='ver.prev']").await;
+    app.wait(
+        "the first version again",
+        Duration::from_secs(10),
+        "return document.querySelector('.msg.assistant .ver-count').textContent === '1/2'",
+    )
+    .await;
+    assert_eq!(app.answer().await, "现在是上午九点。");
+
+    // Search finds Chinese text of two characters.
+    app.type_prompt_in("#search", "几点").await;
+    app.wait(
+        "one hit",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#conversation-list .conv').length === 1",
+    )
+    .await;
+    app.js("const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return 1")
+        .await;
+    app.wait(
+        "both listed again",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#conversation-list .conv').length === 2",
+    )
+    .await;
+
+    // Rename the English one, and switch the UI to Chinese: both must survive a restart.
+    app.js("document.querySelectorAll('#conversation-list .conv')[1].click(); return 1").await;
+    app.wait(
+        "the plan reopened",
+        Duration::from_secs(10),
+        "return document.getElementById('conv-title').textContent === 'Write a plan'",
+    )
+    .await;
+    app.click("#conv-rename").await;
+    app.js("document.getElementById('rename-input').value = 'Launch plan'; document.getElementById('rename-form').requestSubmit(); return 1").await;
+    app.wait(
+        "the new title",
+        Duration::from_secs(10),
+        "return document.getElementById('conv-title').textContent === 'Launch plan'",
+    )
+    .await;
+    app.click("#lang-toggle").await;
+    app.wait("Chinese", Duration::from_secs(10), "return document.getElementById('new-chat').textContent === '新对话'")
+        .await;
+    app.screenshot("conversations").await;
+
+    let profile = app.quit().await;
+    let app = App::launch(profile, &emu.url()).await;
+    app.wait(
+        "the saved conversations",
+        Duration::from_secs(20),
+        "return document.querySelectorAll('#conversation-list .conv').length === 2",
+    )
+    .await;
+    assert_eq!(
+        app.js("return document.getElementById('new-chat').textContent").await,
+        json!("新对话"),
+        "the language setting survived"
+    );
+    let titles = app
+        .js("return [...document.querySelectorAll('#conversation-list .conv .title')].map(t => t.textContent)")
+        .await;
+    // Newest activity first: renaming is not activity.
+    assert_eq!(titles, json!(["现在几点", "Launch plan"]));
+    app.js("document.querySelectorAll('#conversation-list .conv')[0].click(); return 1").await;
+    app.wait("the reopened answer", Duration::from_secs(10), "return document.querySelector('.msg.assistant .ver-count') && document.querySelector('.msg.assistant .ver-count').textContent === '1/2'").await;
+    assert_eq!(app.answer().await, "现在是上午九点。");
+
+    // Delete, confirmed: gone from the list, and gone after a restart.
+    app.click("#conv-delete").await;
+    app.click("#confirm-delete-ok").await;
+    app.wait(
+        "one conversation left",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#conversation-list .conv').length === 1",
+    )
+    .await;
+    let profile = app.quit().await;
+    let app = App::launch(profile, &emu.url()).await;
+    app.wait(
+        "the remaining conversation",
+        Duration::from_secs(20),
+        "return document.querySelectorAll('#conversation-list .conv').length === 1",
+    )
+    .await;
+    assert_eq!(
+        app.js("return document.querySelector('#conversation-list .conv .title').textContent").await,
+        json!("Launch plan")
+    );
     app.close().await;
 }
