@@ -175,6 +175,8 @@ function showConnected(status) {
   setStatus("connected", text, status.host);
   $("unreachable").hidden = true;
   fillModels();
+  Models.update(app.models);
+  offerVisionModel();
 }
 
 function showUnreachable(err) {
@@ -186,6 +188,19 @@ function showUnreachable(err) {
   $("unreachable").hidden = false;
   $("model-select").disabled = true;
   $("model-select").hidden = app.models.length === 0;
+}
+
+// First run (or no model that sees): offer the recommended Gemma 3, with its size, before anyone
+// drops a photo on a model that cannot see it.
+async function offerVisionModel() {
+  const box = $("vision-offer");
+  if (!app.connected || app.models.some((m) => m.capabilities.includes("vision"))) { box.hidden = true; return; }
+  const offers = await invoke("model_catalogue");
+  const best = offers.find((o) => o.recommended) || offers[0];
+  $("vision-offer-text").textContent = I18n.t("models.offer", { summary: best.summary });
+  $("vision-offer-pull").textContent = I18n.t("models.offerButton", { name: best.name });
+  $("vision-offer-pull").onclick = () => Models.open(app.models, best.name);
+  box.hidden = false;
 }
 
 function capsLabel(m) {
@@ -828,6 +843,8 @@ async function init() {
   $("export-all").addEventListener("click", exportAll);
   $("import").addEventListener("click", importAll);
   $("settings-btn").addEventListener("click", openSettings);
+  Models.init({ onChange: checkStatus });
+  $("models-btn").addEventListener("click", () => Models.open(app.models));
   $("open-settings").addEventListener("click", openSettings);
   $("settings-form").addEventListener("submit", saveSettings);
   $("settings-cancel").addEventListener("click", () => $("settings").close());

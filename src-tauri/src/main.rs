@@ -6,6 +6,7 @@ mod chat;
 mod commands;
 mod conversations;
 mod markdown_cmds;
+mod models;
 mod state;
 
 use tauri::{DragDropEvent, Manager, WindowEvent};
@@ -61,6 +62,11 @@ macro_rules! handlers_with {
             commands::pick_images,
             commands::pick_folder,
             commands::remove_attachment,
+            models::pull_model,
+            models::cancel_pull,
+            models::delete_model,
+            models::model_details,
+            models::model_catalogue,
             commands::attach_pasted,
             commands::attach_clipboard_image,
             commands::copy_text,

@@ -744,3 +744,59 @@ async fn conversations_are_saved_searched_versioned_and_survive_a_restart() {
     );
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_vision_model_the_app_offers_gemma3_4b_and_pulls_it_with_progress() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    // First run: only a text model installed.
+    emu.set_models(vec![gemma_desk_e2e::emulator::ModelSpec::gemma3_1b()]);
+    emu.set_pull_delay_ms(120);
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    let offer = app.wait("the offer", Duration::from_secs(10), "const o = document.getElementById('vision-offer'); return !o.hidden && document.getElementById('vision-offer-text').textContent").await;
+    assert!(offer.as_str().unwrap().contains("gemma3:4b, 3.3 GB"), "{offer}");
+
+    app.click("#vision-offer-pull").await;
+    // Progress while it downloads: a bar that moves, and bytes.
+    let numbers = app
+        .wait("pull progress", Duration::from_secs(20), "const n = document.getElementById('pull-numbers').textContent; return document.getElementById('pull-bar').value > 0 && n.includes(' / ') ? n : null")
+        .await;
+    assert!(numbers.as_str().unwrap().contains("GB"), "{numbers}");
+    app.screenshot("pull-progress").await;
+    app.wait(
+        "the pull to finish",
+        Duration::from_secs(60),
+        "return document.getElementById('pull-title').textContent === 'gemma3:4b is ready'",
+    )
+    .await;
+    assert_eq!(emu.requests_to("/api/pull").len(), 1);
+    assert_eq!(emu.requests_to("/api/pull")[0].body["model"], "gemma3:4b");
+    // The new model is listed, chosen-able, and the offer is gone.
+    app.wait(
+        "gemma3:4b installed",
+        Duration::from_secs(10),
+        "return !!document.querySelector('#models-list .model-row[data-name=\"gemma3:4b\"]')",
+    )
+    .await;
+    app.wait("the offer gone", Duration::from_secs(10), "return document.getElementById('vision-offer').hidden").await;
+
+    // Details from /api/show.
+    app.click("#models-list .model-row[data-name='gemma3:4b'] button[aria-expanded]").await;
+    let details = app.wait("details", Duration::from_secs(10), "const d = document.querySelector('.model-row[data-name=\"gemma3:4b\"] .model-details'); return d && d.textContent").await;
+    assert!(details.as_str().unwrap().contains("gemma3") && details.as_str().unwrap().contains("896 px"), "{details}");
+
+    // Delete asks first, then really deletes on the server.
+    app.click("#models-list .model-row[data-name='gemma3:1b'] button.danger-text").await;
+    app.click("#models-list .model-row[data-name='gemma3:1b'] .confirm button.danger").await;
+    app.wait(
+        "gemma3:1b gone",
+        Duration::from_secs(10),
+        "return !document.querySelector('#models-list .model-row[data-name=\"gemma3:1b\"]')",
+    )
+    .await;
+    let deletes = emu.requests_to("/api/delete");
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].body["model"], "gemma3:1b");
+    app.close().await;
+}

@@ -1,0 +1,80 @@
+//! Model management for the Models dialog: pull with progress (cancellable), delete, details, and
+//! the Gemma 3 catalogue to offer when nothing suitable is installed. Thin over `gemma_desk_core`.
+
+use crate::state::AppState;
+use gemma_desk_core::error::ErrorReport;
+use gemma_desk_core::models::{CatalogueEntry, CATALOGUE};
+use gemma_desk_core::pull::{PullOutcome, PullProgress};
+use gemma_desk_core::{Error, ModelDetails};
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::State;
+
+type CmdResult<T> = Result<T, ErrorReport>;
+
+/// The key under which a pull is kept in `AppState::running` (chats use ids from the webview).
+fn pull_key(model: &str) -> String {
+    format!("pull:{model}")
+}
+
+/// Pull `model`, sending `PullProgress` (phase, bytes, fraction, speed, time left) over
+/// `on_progress`. `cancel_pull(model)` stops it: the connection closes and Ollama keeps the
+/// parts it has, so pulling again resumes.
+#[tauri::command]
+pub async fn pull_model(
+    state: State<'_, AppState>,
+    model: String,
+    on_progress: Channel<PullProgress>,
+) -> CmdResult<PullOutcome> {
+    let lang = state.lang();
+    let client = state.client().map_err(|e| e.report(lang))?;
+    let key = pull_key(&model);
+    let task = tokio::spawn(async move {
+        client
+            .pull(&model, |p| {
+                let _ = on_progress.send(p.clone());
+            })
+            .await
+    });
+    state.running.lock().unwrap().insert(key.clone(), task.abort_handle());
+    let result = task.await;
+    state.running.lock().unwrap().remove(&key);
+    match result {
+        Ok(r) => r.map_err(|e| e.report(lang)),
+        Err(_) => Err(Error::Cancelled.report(lang)),
+    }
+}
+
+#[tauri::command]
+pub fn cancel_pull(state: State<'_, AppState>, model: String) -> bool {
+    state.running.lock().unwrap().remove(&pull_key(&model)).map(|h| h.abort()).is_some()
+}
+
+#[tauri::command]
+pub async fn delete_model(state: State<'_, AppState>, model: String) -> CmdResult<()> {
+    let lang = state.lang();
+    let client = state.client().map_err(|e| e.report(lang))?;
+    client.delete(&model).await.map_err(|e| e.report(lang))
+}
+
+#[tauri::command]
+pub async fn model_details(state: State<'_, AppState>, model: String) -> CmdResult<ModelDetails> {
+    let lang = state.lang();
+    let client = state.client().map_err(|e| e.report(lang))?;
+    client.details(&model).await.map_err(|e| e.report(lang))
+}
+
+/// A model the app can offer to pull, with a one-line summary in the UI's language
+/// ("gemma3:4b, 3.3 GB, sees images").
+#[derive(Serialize)]
+pub struct Offer {
+    #[serde(flatten)]
+    entry: CatalogueEntry,
+    summary: String,
+}
+
+#[tauri::command]
+pub fn model_catalogue(state: State<'_, AppState>) -> Vec<Offer> {
+    let lang = state.lang();
+    CATALOGUE.iter().map(|e| Offer { entry: *e, summary: e.summary(lang) }).collect()
+}
