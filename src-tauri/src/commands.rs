@@ -112,7 +112,7 @@ pub async fn send_chat(
         let mut send = |event: AgentEvent| {
             let _ = on_event.send(event);
         };
-        agent::answer(&client, request, &mut send).await
+        agent::answer(&client.into(), request, &mut send).await
     });
     state.running.lock().unwrap().insert(id.clone(), task.abort_handle());
     let result = task.await;

@@ -409,3 +409,8 @@ impl OllamaClient {
         }
     }
 }
+
+/// What `/api/show` says about `name`, for an Ollama reached through its OpenAI-compatible `/v1`.
+pub(crate) fn model_info_from_show(name: &str, show: Value) -> ModelInfo {
+    model_info(Tag { name: name.to_string(), size: 0, details: TagDetails::default() }, Some(show))
+}
