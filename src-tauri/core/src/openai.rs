@@ -482,9 +482,16 @@ fn classify_stream_error(message: String, model: &str) -> Error {
 
 /// The request body. `num_ctx` and `keep_alive` have no place in this API and are left out.
 fn chat_body(req: &ChatRequest) -> Value {
+    let folded;
+    let messages = if is_gemma(&req.model) {
+        folded = fold_system(&req.messages);
+        &folded
+    } else {
+        &req.messages
+    };
     let mut body = json!({
         "model": req.model,
-        "messages": messages_json(&req.messages),
+        "messages": messages_json(messages),
         "stream": true,
         // The token counts come in a last chunk (servers that do not know the option ignore it).
         "stream_options": { "include_usage": true },
@@ -506,6 +513,27 @@ fn chat_body(req: &ChatRequest) -> Value {
         body["tools"] = json!(req.tools);
     }
     body
+}
+
+/// Gemma has no system role: its own chat template puts the system text at the start of the first
+/// user turn, and some servers drop system messages for it instead (llama-cpp-python's `gemma`
+/// format), which would lose the ReAct instructions. So for Gemma that folding is done here.
+fn fold_system(messages: &[Message]) -> Vec<Message> {
+    let system: Vec<&str> = messages.iter().filter(|m| m.role == Role::System).map(|m| m.content.as_str()).collect();
+    let mut rest: Vec<Message> = messages.iter().filter(|m| m.role != Role::System).cloned().collect();
+    if system.is_empty() {
+        return rest;
+    }
+    let system = system.join("\n\n");
+    match rest.iter_mut().find(|m| m.role == Role::User) {
+        Some(first) => first.content = format!("{system}\n\n{}", first.content),
+        None => rest.insert(0, Message::user(system)),
+    }
+    rest
+}
+
+fn is_gemma(model: &str) -> bool {
+    name_tokens(model).iter().any(|t| t.starts_with("gemma"))
 }
 
 /// Messages in OpenAI's shape. Our tool calls carry no ids, so each gets one from its position,
@@ -817,6 +845,20 @@ mod tests {
         assert_eq!(v[1]["tool_calls"][0]["function"]["arguments"], "{\"x\":1}");
         assert_eq!(v[2]["tool_call_id"], v[1]["tool_calls"][0]["id"]);
         assert_eq!(v[3]["tool_call_id"], v[1]["tool_calls"][1]["id"]);
+    }
+
+    #[test]
+    fn gemma_gets_its_system_text_in_the_first_user_turn() {
+        let msgs = vec![Message::system("Rules."), Message::user("q"), Message::assistant("a"), Message::user("q2")];
+        let body = chat_body(&ChatRequest::new("gemma3:4b", msgs.clone()));
+        let roles: Vec<_> = body["messages"].as_array().unwrap().iter().map(|m| m["role"].clone()).collect();
+        assert_eq!(roles, [json!("user"), json!("assistant"), json!("user")]);
+        assert_eq!(body["messages"][0]["content"], "Rules.\n\nq");
+        // Other models keep their system role.
+        let body = chat_body(&ChatRequest::new("qwen3:0.6b", msgs));
+        assert_eq!(body["messages"][0], json!({"role": "system", "content": "Rules."}));
+        let only = fold_system(&[Message::system("s")]);
+        assert_eq!((only[0].role, only[0].content.as_str()), (Role::User, "s"));
     }
 
     #[test]
