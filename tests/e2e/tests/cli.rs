@@ -573,6 +573,12 @@ fn openai_images_go_as_data_uris() {
     let out = openai(&emu, &["--model", "gemma3:1b", "chat", "--image", &fixture("cat.jpg"), "what is it?"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert_eq!(v1_chat_requests(&emu).len(), 1);
+    emu.push_reply(Reply::text("A cat on a sofa."));
+    let out = openai(&emu, &["caption", "--format", "jsonl", &fixture("cat.jpg")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let row: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["caption"], "A cat on a sofa.");
+    assert_eq!(v1_chat_requests(&emu).len(), 2);
 }
 
 #[test]
