@@ -170,9 +170,14 @@ function showConnected(status) {
   app.models = status.models;
   app.version = status.version;
   const n = status.models.length;
-  const text = n === 1 ? I18n.t("status.connected1", { version: status.version })
-                       : I18n.t("status.connected", { version: status.version, count: n });
-  setStatus("connected", text, status.host);
+  let text = n === 1 ? I18n.t("status.connected1", { version: status.version })
+                     : I18n.t("status.connected", { version: status.version, count: n });
+  if (status.kind === "openai" || !status.version) text = I18n.t("status.connectedOpenai", { host: status.host.replace(/^https?:\/\//, ""), count: n });
+  const notes = [status.host];
+  if (status.insecure) notes.push(I18n.t("servers.insecure"));
+  if (status.capabilities_guessed) notes.push(I18n.t("status.guessed"));
+  setStatus("connected", text, notes.join("\n"));
+  $("status").classList.toggle("insecure", !!status.insecure);
   $("unreachable").hidden = true;
   fillModels();
   Models.update(app.models);
@@ -225,7 +230,8 @@ function fillModels() {
   for (const m of app.models) {
     const opt = document.createElement("option");
     opt.value = m.name;
-    opt.textContent = `${m.name} · ${humanSize(m.size)}${capsLabel(m)}`;
+    // Sizes are unknown over OpenAI-compatible servers.
+    opt.textContent = `${m.name}${m.size ? " · " + humanSize(m.size) : ""}${capsLabel(m)}`;
     opt.disabled = !canChat(m);
     select.append(opt);
   }
@@ -785,7 +791,103 @@ async function applyLanguage(lang) {
   if (app.connected) checkStatus(); else if (app.models) fillModels();
 }
 
+// ---------- servers (in Settings) ----------
+
+async function renderServers() {
+  const servers = await invoke("list_servers");
+  const list = $("server-list");
+  list.replaceChildren();
+  for (const sv of servers) {
+    const li = document.createElement("li");
+    li.className = "server";
+    li.dataset.id = sv.id;
+    const label = document.createElement("label");
+    const radio = document.createElement("input");
+    radio.type = "radio";
+    radio.name = "default-server";
+    radio.checked = sv.default;
+    radio.setAttribute("aria-label", I18n.t("servers.use", { name: sv.name }));
+    radio.addEventListener("change", async () => {
+      await invoke("set_default_server", { id: sv.id });
+      app.info = await invoke("app_info");
+      $("host-input").value = app.info.host_setting || "";
+      app.connected = false;
+      checkStatus();
+    });
+    const name = document.createElement("strong");
+    name.textContent = sv.name;
+    const meta = document.createElement("span");
+    meta.className = "hint";
+    meta.textContent = ` · ${I18n.t("servers.kind." + sv.kind)} · ${sv.address}${sv.has_api_key ? " · " + I18n.t("servers.hasKey") : ""}`;
+    label.append(radio, " ", name, meta);
+    const test = document.createElement("button");
+    test.type = "button";
+    test.className = "ghost small";
+    test.textContent = I18n.t("servers.test");
+    const result = document.createElement("div");
+    result.className = "server-result hint";
+    result.setAttribute("role", "status");
+    test.addEventListener("click", async () => {
+      result.textContent = I18n.t("servers.testing");
+      try {
+        const st = await invoke("test_server", { id: sv.id });
+        result.textContent = I18n.t("servers.ok", { count: st.models.length });
+      } catch (err) {
+        const r = toReport(err);
+        result.textContent = r.hint ? `${r.message} ${r.hint}` : r.message;
+      }
+    });
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "ghost small danger-text";
+    remove.textContent = I18n.t("servers.remove");
+    remove.hidden = servers.length <= 1;
+    remove.addEventListener("click", async () => {
+      try {
+        await invoke("remove_server", { id: sv.id });
+        renderServers();
+        app.connected = false;
+        checkStatus();
+      } catch (err) {
+        $("settings-error").textContent = toReport(err).message;
+      }
+    });
+    li.append(label, test, remove, result);
+    if (sv.insecure) {
+      const warn = document.createElement("div");
+      warn.className = "server-warning";
+      warn.textContent = "⚠ " + I18n.t("servers.insecure");
+      li.append(warn);
+    }
+    list.append(li);
+  }
+}
+
+async function addServer() {
+  $("settings-error").textContent = "";
+  try {
+    await invoke("add_server", {
+      name: $("server-name").value,
+      kind: $("server-kind").value,
+      baseUrl: $("server-url").value,
+      apiKey: $("server-key").value || null,
+      makeDefault: true,
+    });
+    for (const id of ["server-name", "server-url", "server-key"]) $(id).value = "";
+    $("add-server").open = false;
+    app.info = await invoke("app_info");
+    $("host-input").value = app.info.host_setting || "";
+    await renderServers();
+    app.connected = false;
+    checkStatus();
+  } catch (err) {
+    const r = toReport(err);
+    $("settings-error").textContent = r.hint ? `${r.message} ${r.hint}` : r.message;
+  }
+}
+
 function openSettings() {
+  renderServers();
   const info = app.info;
   $("host-input").value = info.host_setting || "";
   const source = info.host_source === "OLLAMA_HOST" ? I18n.t("settings.hostEnv") : I18n.t("settings.hostDefault");
@@ -848,6 +950,7 @@ async function init() {
   $("open-settings").addEventListener("click", openSettings);
   $("settings-form").addEventListener("submit", saveSettings);
   $("settings-cancel").addEventListener("click", () => $("settings").close());
+  $("server-add").addEventListener("click", addServer);
   $("model-select").addEventListener("change", (e) => invoke("set_model", { model: e.target.value || null }));
   $("lang-toggle").addEventListener("click", async () => {
     const lang = await invoke("set_language", { language: I18n.lang === "zh" ? "en" : "zh" });

@@ -48,7 +48,8 @@ const Models = (() => {
       li.dataset.name = m.name;
       const caps = m.capabilities.filter((c) => c !== "completion").map((c) => I18n.t("cap." + c));
       const main = el("div", "model-main");
-      main.append(el("strong", "", m.name), el("span", "hint", ` · ${humanSize(m.size)}${caps.length ? " · " + caps.join(", ") : ""}`));
+      const size = m.size ? ` · ${humanSize(m.size)}` : "";
+      main.append(el("strong", "", m.name), el("span", "hint", `${size}${caps.length ? " · " + caps.join(", ") : ""}`));
       const details = el("button", "ghost small", I18n.t("models.details"));
       details.type = "button";
       details.setAttribute("aria-expanded", "false");

@@ -25,7 +25,7 @@ pub struct AttachmentView {
 /// Asked briefly: a slow or absent server must not hold up attaching.
 async fn prepare_options(state: &AppState) -> PrepareOptions {
     let model = state.settings.lock().unwrap().model.clone();
-    let side = match (model, state.client()) {
+    let side = match (model, state.backend()) {
         (Some(model), Ok(client)) => {
             tokio::time::timeout(Duration::from_secs(2), client.vision_image_size(&model)).await.ok().flatten()
         }

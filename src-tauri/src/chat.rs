@@ -123,7 +123,7 @@ async fn check_model(state: &AppState, model: &str, images: bool) -> Result<(), 
         return Err(Error::NoSuitableModel { what: "chat".into() });
     }
     if images {
-        state.client()?.resolve_model(Some(model), &[Capability::Vision]).await?;
+        state.backend()?.resolve_model(Some(model), &[Capability::Vision]).await?;
     }
     Ok(())
 }
@@ -149,7 +149,7 @@ async fn run(
         "data": { "conversation": conversation, "user": &user, "answer_id": writer.id() },
     }));
     let history = store.chat_history(question).map_err(err)?;
-    let client = state.client().map_err(err)?;
+    let client = state.backend().map_err(err)?;
     let mut request = AnswerRequest::new(model, history);
     request.tools = tools;
     request.lang = lang;

@@ -4,11 +4,12 @@
 use crate::attach::{self, AttachmentView};
 use crate::state::AppState;
 use gemma_desk_core::agent::{self, AgentEvent, AgentOutcome, AnswerRequest};
+use gemma_desk_core::backend::BackendStatus;
 use gemma_desk_core::caption::{CaptionRow, ExportFormat};
 use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::host::{display, resolve_host};
 use gemma_desk_core::images;
-use gemma_desk_core::{Capability, Error, Lang, Message, Role, ServerStatus};
+use gemma_desk_core::{Capability, Error, Lang, Message, Role};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
@@ -37,17 +38,19 @@ pub struct AppInfo {
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     let s = state.settings.lock().unwrap().clone();
     let env_host = std::env::var("OLLAMA_HOST").ok().filter(|h| !h.trim().is_empty());
-    let host_source = match (&s.host, &env_host) {
+    let server = s.current_server();
+    let address = Some(server.base_url.trim().to_string()).filter(|h| !h.is_empty());
+    let host_source = match (&address, &env_host) {
         (Some(_), _) => "settings",
         (None, Some(_)) => "OLLAMA_HOST",
         _ => "default",
     };
-    let host = resolve_host(s.host.as_deref()).map(|u| display(&u)).unwrap_or_else(|e| e);
+    let host = server.url().map(|u| display(&u)).unwrap_or_else(|e| e.to_string());
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         language: s.language.unwrap_or(state.system_lang),
         language_setting: s.language,
-        host_setting: s.host,
+        host_setting: address,
         host,
         host_source,
         model: s.model,
@@ -57,10 +60,10 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 }
 
 #[tauri::command]
-pub async fn server_status(state: State<'_, AppState>) -> CmdResult<ServerStatus> {
+pub async fn server_status(state: State<'_, AppState>) -> CmdResult<BackendStatus> {
     let lang = state.lang();
-    let client = state.client().map_err(|e| e.report(lang))?;
-    client.status().await.map_err(|e| e.report(lang))
+    let backend = state.backend().map_err(|e| e.report(lang))?;
+    backend.status().await.map_err(|e| backend.describe(&e, lang))
 }
 
 /// Use this host from now on (`None` or blank: back to `OLLAMA_HOST` / the default).
@@ -71,7 +74,19 @@ pub fn set_host(state: State<'_, AppState>, host: Option<String>) -> CmdResult<S
     let url = resolve_host(host.as_deref()).map_err(|e| {
         Error::Usage(lang.pick("Invalid server address: ", "服务器地址无效：").to_string() + &e).report(lang)
     })?;
-    state.update(|s| s.host = host).map_err(|e| e.report(lang))?;
+    // The address of the server in use: the one Ollama server of old settings, else the default server.
+    state
+        .update(|s| {
+            if s.servers.is_empty() {
+                s.host = host;
+            } else {
+                let current = s.current_server().id;
+                if let Some(server) = s.servers.iter_mut().find(|x| x.id == current) {
+                    server.base_url = host.unwrap_or_default();
+                }
+            }
+        })
+        .map_err(|e| e.report(lang))?;
     Ok(display(&url))
 }
 
@@ -102,7 +117,7 @@ pub async fn ask_once(
     if model.trim().is_empty() {
         return Err(Error::NoSuitableModel { what: "chat".into() }.report(lang));
     }
-    let client = state.client().map_err(|e| e.report(lang))?;
+    let client = state.backend().map_err(|e| e.report(lang))?;
     let messages = messages.into_iter().map(|m| m.into_message(&state)).collect::<Result<Vec<_>, _>>();
     let messages = messages.map_err(|e| e.report(lang))?;
     if messages.iter().any(|m| !m.images.is_empty()) {

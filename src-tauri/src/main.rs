@@ -7,6 +7,7 @@ mod commands;
 mod conversations;
 mod markdown_cmds;
 mod models;
+mod servers;
 mod state;
 
 use tauri::{DragDropEvent, Manager, WindowEvent};
@@ -63,6 +64,11 @@ macro_rules! handlers_with {
             commands::pick_folder,
             commands::remove_attachment,
             models::pull_model,
+            servers::list_servers,
+            servers::add_server,
+            servers::remove_server,
+            servers::set_default_server,
+            servers::test_server,
             models::cancel_pull,
             models::delete_model,
             models::model_details,

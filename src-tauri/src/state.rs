@@ -2,8 +2,9 @@
 //! the answers being streamed (so that Stop can cancel them).
 
 use gemma_desk_core::images::PreparedImage;
-use gemma_desk_core::settings::{Settings, SettingsStore};
+use gemma_desk_core::settings::{ApiKeys, Settings, SettingsStore};
 use gemma_desk_core::store::Store;
+use gemma_desk_core::Backend;
 use gemma_desk_core::{Error, Lang, OllamaClient};
 use std::collections::HashMap;
 use std::path::Path;
@@ -81,10 +82,27 @@ impl AppState {
         self.settings.lock().unwrap().language.unwrap_or(self.system_lang)
     }
 
-    /// A client for the host in effect now. Cheap: made per call so a changed host applies at once.
+    /// The server in use now (the default one), with its API key from the keychain. Cheap: made per
+    /// call so that a changed server applies at once.
+    pub fn backend(&self) -> Result<Backend, Error> {
+        let server = self.settings.lock().unwrap().current_server();
+        server.connect(&ApiKeys::default())
+    }
+
+    /// The server in use, when it is an Ollama: pulling, deleting and model details are Ollama's
+    /// own API, which OpenAI-compatible servers do not have.
     pub fn client(&self) -> Result<OllamaClient, Error> {
-        let host = self.settings.lock().unwrap().host.clone();
-        OllamaClient::connect(host.as_deref())
+        match self.backend()? {
+            Backend::Ollama(c) => Ok(c),
+            Backend::OpenAi(_) => Err(Error::Usage(
+                self.lang()
+                    .pick(
+                        "This server is OpenAI-compatible: models are managed on the server itself. Choose an Ollama server in Settings to pull or delete models.",
+                        "此服务器是 OpenAI 兼容服务器：模型需在服务器上管理。要下载或删除模型，请在“设置”中选择 Ollama 服务器。",
+                    )
+                    .into(),
+            )),
+        }
     }
 
     /// Change settings and write them to disk; the change is kept in memory even if the write fails.

@@ -8,21 +8,30 @@ use gemma_desk_core::images::{self, PrepareOptions};
 use gemma_desk_core::models::{catalogue_entry, human_size};
 use gemma_desk_core::pull::human_duration;
 use gemma_desk_core::tools;
-use gemma_desk_core::{Capability, Error, Lang, Message, OllamaClient, PullPhase, PullProgress, Result};
+use gemma_desk_core::{
+    Backend, Capability, Error, Lang, Message, OllamaClient, PullPhase, PullProgress, Result, ServerKind,
+};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(name = "gemma-desk-cli", version, about = "Chat with Gemma models served by Ollama")]
+#[command(
+    name = "gemma-desk-cli",
+    version,
+    about = "Chat with Gemma models served by Ollama or an OpenAI-compatible server",
+    after_help = "Environment: OLLAMA_HOST (default address), GEMMA_DESK_API_KEY or else OPENAI_API_KEY (API key for --api openai)"
+)]
 struct Cli {
-    /// Ollama's address (default: $OLLAMA_HOST, else http://127.0.0.1:11434)
+    /// The server's address (default: $OLLAMA_HOST, else http://127.0.0.1:11434; with --api openai,
+    /// the API's base URL such as http://HOST:8000/v1 — an address without a path gets /v1)
     #[arg(long, global = true, value_name = "URL")]
     host: Option<String>,
-    /// The server's API
+    /// The server's API: Ollama's own, or OpenAI-compatible (vLLM, llama.cpp, LM Studio, Ollama's /v1)
     #[arg(long, global = true, value_enum, default_value_t = Api::Ollama)]
     api: Api,
-    /// API key for an OpenAI-compatible server
+    /// API key for an OpenAI-compatible server, sent as a Bearer token
+    /// (default: $GEMMA_DESK_API_KEY, else $OPENAI_API_KEY)
     #[arg(long, global = true, value_name = "KEY")]
     api_key: Option<String>,
     /// Model to use (default: the first installed model that can do the job, preferring gemma3)
@@ -141,44 +150,75 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let lang = Lang::from_env();
+    let server = match cli.api {
+        Api::Ollama => ServerKind::Ollama,
+        Api::Openai => ServerKind::OpenAi,
+    };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let code = match runtime.block_on(run(cli, lang)) {
         Ok(()) => 0,
         Err(e) => {
-            report(&e, lang);
+            report(&e, lang, server);
             e.exit_code()
         }
     };
     std::process::exit(code);
 }
 
-fn report(e: &Error, lang: Lang) {
+fn report(e: &Error, lang: Lang, server: ServerKind) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {}", e.message(lang));
-    if let Some(h) = e.hint(lang) {
+    let _ = writeln!(err, "error: {}", e.message_for(lang, server));
+    if let Some(h) = e.hint_for(lang, server) {
         let _ = writeln!(err, "hint: {h}");
     }
 }
 
-async fn run(cli: Cli, lang: Lang) -> Result<()> {
-    if cli.api == Api::Openai {
-        return Err(Error::Usage("--api openai is not available in this version yet; use an Ollama server".into()));
+/// The API key for `--api openai`: the flag, else `GEMMA_DESK_API_KEY`, else `OPENAI_API_KEY`.
+fn api_key(flag: Option<String>) -> Option<String> {
+    let env = |name: &str| std::env::var(name).ok();
+    [flag, env("GEMMA_DESK_API_KEY"), env("OPENAI_API_KEY")].into_iter().flatten().find(|k| !k.trim().is_empty())
+}
+
+/// The server the flags name.
+fn connect(cli: &Cli) -> Result<Backend> {
+    match cli.api {
+        Api::Ollama => {
+            if cli.api_key.is_some() {
+                return Err(Error::Usage("--api-key is for --api openai: Ollama's own API takes no key".into()));
+            }
+            Backend::connect(ServerKind::Ollama, cli.host.as_deref(), None)
+        }
+        Api::Openai => {
+            Backend::connect(ServerKind::OpenAi, cli.host.as_deref(), api_key(cli.api_key.clone()).as_deref())
+        }
     }
-    let _ = &cli.api_key; // used by --api openai
-                          // Local commands: no server needed.
+}
+
+async fn run(cli: Cli, lang: Lang) -> Result<()> {
+    // Local commands: no server needed.
     if let Command::Tool { name, json_args } = &cli.command {
         return tool(name, json_args.as_deref());
     }
     if let Command::Image { file, max_side, out, json } = &cli.command {
         return prepare_image(file, *max_side, out.as_deref(), *json);
     }
-    let client = OllamaClient::connect(cli.host.as_deref())?;
+    let client = connect(&cli)?;
+    if client.insecure() && client.kind() == ServerKind::OpenAi && api_key(cli.api_key.clone()).is_some() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            lang.pick(
+                "warning: plain http to another machine: the API key and the conversation are sent unencrypted",
+                "警告：以明文 http 连接其他机器：API 密钥和对话内容都未加密",
+            )
+        );
+    }
     match cli.command {
         Command::Models { json } => models(&client, json).await,
-        Command::Pull { model } => pull(&client, &model, lang).await,
-        Command::Rm { model } => remove(&client, &model, lang).await,
-        Command::Show { model, json } => show(&client, &model, json, lang).await,
+        Command::Pull { model } => pull(ollama_only(&client, "pull", lang)?, &model, lang).await,
+        Command::Rm { model } => remove(ollama_only(&client, "rm", lang)?, &model, lang).await,
+        Command::Show { model, json } => show(ollama_only(&client, "show", lang)?, &model, json, lang).await,
         Command::Chat { prompt, image, system, tools, max_steps, json } => {
             let chat_args = ChatArgs { prompt, images: image, system, tools: tools == Tools::Time, max_steps, json };
             chat(&client, cli.model.as_deref(), chat_args, lang).await
@@ -190,9 +230,23 @@ async fn run(cli: Cli, lang: Lang) -> Result<()> {
     }
 }
 
+/// Model management is Ollama's own API: OpenAI-compatible servers have no pull, delete or show.
+fn ollama_only<'a>(client: &'a Backend, command: &str, lang: Lang) -> Result<&'a OllamaClient> {
+    match client {
+        Backend::Ollama(c) => Ok(c),
+        Backend::OpenAi(_) => Err(Error::Usage(format!(
+            "{command}: {}",
+            lang.pick(
+                "OpenAI-compatible servers cannot manage models; use it with an Ollama server (--api ollama)",
+                "OpenAI 兼容服务器不能管理模型；请对 Ollama 服务器使用此命令（--api ollama）",
+            )
+        ))),
+    }
+}
+
 /// Exit codes: 0 every file captioned, 1 some failed (their errors are in the output), 5 none was readable.
 async fn caption(
-    client: &OllamaClient,
+    client: &Backend,
     model: Option<&str>,
     paths: &[PathBuf],
     prompt: Option<String>,
@@ -299,8 +353,16 @@ fn tool(name: &str, json_args: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-async fn models(client: &OllamaClient, json: bool) -> Result<()> {
+async fn models(client: &Backend, json: bool) -> Result<()> {
     let models = client.list_models().await?;
+    if let Backend::OpenAi(c) = client {
+        if !models.is_empty() && !c.capabilities_reported().await {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: this server does not report what its models can do; capabilities are guessed from model names"
+            );
+        }
+    }
     let mut out = std::io::stdout().lock();
     if json {
         let list: Vec<_> = models
@@ -313,7 +375,9 @@ async fn models(client: &OllamaClient, json: bool) -> Result<()> {
     let width = models.iter().map(|m| m.name.len()).max().unwrap_or(4).max(4);
     let _ = writeln!(out, "{:width$}  {:>9}  CAPABILITIES", "NAME", "SIZE");
     for m in &models {
-        let _ = writeln!(out, "{:width$}  {:>9}  {}", m.name, human_size(m.size), m.capabilities.join(", "));
+        // OpenAI-compatible servers do not report sizes.
+        let size = if m.size == 0 { "-".to_string() } else { human_size(m.size) };
+        let _ = writeln!(out, "{:width$}  {:>9}  {}", m.name, size, m.capabilities.join(", "));
     }
     Ok(())
 }
@@ -499,7 +563,7 @@ struct ChatArgs {
     json: bool,
 }
 
-async fn chat(client: &OllamaClient, model: Option<&str>, args: ChatArgs, lang: Lang) -> Result<()> {
+async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang) -> Result<()> {
     let ChatArgs { prompt, images: image_paths, system, tools, max_steps, json } = args;
     let prompt = match prompt {
         Some(p) => p,

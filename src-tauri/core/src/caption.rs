@@ -1,10 +1,10 @@
 //! Captioning many photos: each file prepared and sent on its own, so one bad file or one failed
 //! answer does not stop the batch. Used by `gemma-desk-cli caption` (and the GUI's batch queue).
 
+use crate::backend::Backend;
 use crate::chat::{ChatRequest, Message};
 use crate::error::Error;
 use crate::images::{self, PrepareOptions};
-use crate::ollama::OllamaClient;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -123,7 +123,7 @@ fn csv_record<const N: usize>(fields: [&str; N]) -> String {
 /// one finishes. Preparation runs off the async threads; the next photo is prepared while the
 /// model looks at the current one.
 pub async fn caption_files(
-    client: &OllamaClient,
+    client: &Backend,
     model: &str,
     files: &[PathBuf],
     prompt: &str,

@@ -529,3 +529,8 @@ fn model_details(name: &str, show: Value, size: Option<u64>) -> ModelDetails {
         modified_at,
     }
 }
+
+/// What `/api/show` says about `name`, for an Ollama reached through its OpenAI-compatible `/v1`.
+pub(crate) fn model_info_from_show(name: &str, show: Value) -> ModelInfo {
+    model_info(Tag { name: name.to_string(), size: 0, details: TagDetails::default() }, Some(show))
+}

@@ -5,14 +5,14 @@ use chrono::TimeZone;
 use gemma_desk_core::agent::{answer_with_clock, AgentEvent, AgentOutcome, AnswerRequest, Mode};
 use gemma_desk_core::host::parse_host;
 use gemma_desk_core::tools::ToolContext;
-use gemma_desk_core::{ClientOptions, Error, Message, OllamaClient};
+use gemma_desk_core::{Backend, ClientOptions, Error, Message, OllamaClient};
 use ollama_emulator::{Emulator, Reply};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn client(emu: &Emulator) -> OllamaClient {
+fn client(emu: &Emulator) -> Backend {
     let opts = ClientOptions { idle_timeout: Duration::from_secs(2), ..ClientOptions::default() };
-    OllamaClient::new(parse_host(&emu.url()).unwrap(), opts).unwrap()
+    OllamaClient::new(parse_host(&emu.url()).unwrap(), opts).unwrap().into()
 }
 
 /// 2025-03-14 01:30:00 UTC, on a computer in Shanghai.

@@ -516,3 +516,150 @@ fn rm_and_show_installed_models() {
     assert!(stderr(&out).contains("is not installed"), "{}", stderr(&out));
     assert_eq!(run(&["show", "gemma3:1b"], &emu).status.code(), Some(4));
 }
+
+// --api openai: the same commands against an OpenAI-compatible server (the emulator's /v1).
+
+fn openai(emu: &Emulator, args: &[&str]) -> Output {
+    cli()
+        .env_remove("GEMMA_DESK_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .args(["--api", "openai", "--host", &format!("{}/v1", emu.url())])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn v1_chat_requests(emu: &Emulator) -> Vec<Value> {
+    emu.requests_to("/v1/chat/completions").into_iter().map(|r| r.body).collect()
+}
+
+#[test]
+fn openai_models_and_a_streamed_chat() {
+    let emu = Emulator::start();
+    let out = openai(&emu, &["models"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = text.lines().find(|l| l.starts_with("gemma3:4b")).expect("gemma3:4b listed");
+    assert!(line.contains("vision"), "the server is Ollama: capabilities come from /api/show: {line}");
+    assert!(!stderr(&out).contains("guessed"), "{}", stderr(&out));
+    let out = openai(&emu, &["models", "--json"]);
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut keys: Vec<_> = list[0].as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["capabilities", "name", "size"]);
+
+    emu.push_reply(Reply::chunks(&["Hel", "lo, ", "world", "!"]));
+    let out = openai(&emu, &["chat", "Say hello"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Hello, world!\n");
+    let body = &v1_chat_requests(&emu)[0];
+    assert_eq!(body["model"], "gemma3:4b");
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["messages"], json!([{"role": "user", "content": "Say hello"}]));
+    assert!(emu.requests_to("/api/chat").is_empty(), "nothing through the native API");
+}
+
+#[test]
+fn openai_address_without_a_path_means_v1() {
+    let emu = Emulator::start();
+    let out = cli()
+        .env_remove("GEMMA_DESK_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .args(["--api", "openai", "--host", &emu.url(), "--model", "gemma3:1b", "chat", "hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(v1_chat_requests(&emu).len(), 1);
+}
+
+#[test]
+fn openai_api_key_from_the_flag_or_the_environment() {
+    let emu = Emulator::start();
+    emu.set_api_key(Some("sk-right".into()));
+    let out = openai(&emu, &["models"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: the server answered 401: Incorrect API key provided"), "{err}");
+    assert!(err.contains("hint: ") && err.contains("API key"), "{err}");
+    let out = openai(&emu, &["--api-key", "sk-right", "models"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let with_env = |vars: &[(&str, &str)]| {
+        let mut c = cli();
+        c.env_remove("GEMMA_DESK_API_KEY").env_remove("OPENAI_API_KEY");
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        c.args(["--api", "openai", "--host", &format!("{}/v1", emu.url()), "models"]).output().unwrap()
+    };
+    assert_eq!(with_env(&[("OPENAI_API_KEY", "sk-right")]).status.code(), Some(0));
+    assert_eq!(with_env(&[("GEMMA_DESK_API_KEY", "sk-right")]).status.code(), Some(0));
+    let both = with_env(&[("GEMMA_DESK_API_KEY", "sk-right"), ("OPENAI_API_KEY", "sk-wrong")]);
+    assert_eq!(both.status.code(), Some(0), "GEMMA_DESK_API_KEY comes first: {}", stderr(&both));
+    for r in emu.requests().iter().filter(|r| r.header("authorization").is_some()) {
+        assert!(r.header("authorization").unwrap().starts_with("Bearer sk-"), "{:?}", r.headers);
+    }
+    // Ollama's own API takes no key: saying one is a mistake worth hearing about.
+    let out = cli().args(["--host", &emu.url(), "--api-key", "sk-right", "models"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--api openai"), "{}", stderr(&out));
+}
+
+#[test]
+fn openai_errors_name_the_server_not_ollama() {
+    let port = free_port();
+    let out = cli()
+        .args(["--api", "openai", "--host", &format!("http://127.0.0.1:{port}/v1"), "chat", "hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.starts_with(&format!("error: cannot reach the server at http://127.0.0.1:{port}/v1")), "{err}");
+    assert!(!err.contains("Ollama"), "{err}");
+    let emu = Emulator::start();
+    let out = openai(&emu, &["--model", "gemma9:99b", "chat", "hi"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("\"gemma9:99b\" is not installed") && !err.contains("ollama pull"), "{err}");
+    emu.push_reply(Reply::chunks(&["Half ", "an ", "answer"]).delay_ms(30).cut_after(2));
+    let out = openai(&emu, &["chat", "hi"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "Half an \n");
+    assert!(stderr(&out).contains("connection to the server was cut"), "{}", stderr(&out));
+}
+
+#[test]
+fn openai_images_go_as_data_uris() {
+    let emu = Emulator::start();
+    let out = openai(&emu, &["chat", "--image", &fixture("cat.jpg")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let content = &v1_chat_requests(&emu)[0]["messages"][0]["content"];
+    assert!(content[0]["image_url"]["url"].as_str().unwrap().starts_with("data:image/jpeg;base64,/9j/"), "{content}");
+    assert_eq!(content[1], json!({"type": "text", "text": "Describe this image."}));
+    // A model Ollama says is blind is refused before anything is sent.
+    let out = openai(&emu, &["--model", "gemma3:1b", "chat", "--image", &fixture("cat.jpg"), "what is it?"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(v1_chat_requests(&emu).len(), 1);
+    emu.push_reply(Reply::text("A cat on a sofa."));
+    let out = openai(&emu, &["caption", "--format", "jsonl", &fixture("cat.jpg")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let row: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["caption"], "A cat on a sofa.");
+    assert_eq!(v1_chat_requests(&emu).len(), 2);
+}
+
+#[test]
+fn openai_time_tools_run_the_react_loop() {
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text(
+        "Thought: weekday needed.\nAction:\n```json\n{\"action\": \"weekday\", \"action_input\": {\"year\": 2024, \"month\": 2, \"day\": 29}}\n```\n",
+    ));
+    emu.push_reply(Reply::chunks(&["Final Answer: ", "Thursday."]));
+    let out = openai(&emu, &["chat", "--tools", "time", "2024年2月29日星期几？"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Thursday.\n");
+    assert!(stderr(&out).contains("February 29, 2024 is Thursday."), "{}", stderr(&out));
+    let bodies = v1_chat_requests(&emu);
+    assert_eq!(bodies.len(), 2);
+    let last = bodies[1]["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["role"], "user", "the observation comes as a user turn: {last}");
+}

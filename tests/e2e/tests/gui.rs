@@ -800,3 +800,70 @@ async fn with_no_vision_model_the_app_offers_gemma3_4b_and_pulls_it_with_progres
     assert_eq!(deletes[0].body["model"], "gemma3:1b");
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openai_compatible_server_is_added_in_settings_used_for_chat_and_remembered() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let ollama = Emulator::start();
+    // The "team server": another emulator, reached only through its OpenAI-compatible /v1.
+    let team = Emulator::start();
+    team.push_reply(Reply::chunks(&["Hello ", "from ", "the team server."]));
+    let app = App::launch(Profile::new(), &ollama.url()).await;
+    app.wait_connected().await;
+
+    app.click("#settings-btn").await;
+    app.wait(
+        "the server list",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#server-list .server').length === 1",
+    )
+    .await;
+    app.screenshot("settings-en").await;
+    app.click("#add-server summary").await;
+    app.type_prompt_in("#server-name", "Team vLLM").await;
+    app.js("document.getElementById('server-kind').value = 'openai'; return 1").await;
+    app.type_prompt_in("#server-url", &format!("{}/v1", team.url())).await;
+    app.click("#server-add").await;
+    app.wait(
+        "two servers",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#server-list .server').length === 2",
+    )
+    .await;
+    assert_eq!(
+        app.js("return document.querySelector('#server-list .server input:checked').closest('.server').querySelector('strong').textContent").await,
+        json!("Team vLLM"),
+        "the added server is the one in use"
+    );
+    // Test: connects and counts the models over /v1.
+    app.click("#server-list .server[data-id='team-vllm'] button").await;
+    let result = app.wait("the test result", Duration::from_secs(10), "const r = document.querySelector('.server[data-id=\"team-vllm\"] .server-result').textContent; return r.startsWith('Connected') ? r : null").await;
+    assert_eq!(result, json!("Connected: 3 models"));
+    app.click("#settings-cancel").await;
+
+    let status = app.wait("connected to the team server", Duration::from_secs(20), "const t = document.getElementById('status-text').textContent; return document.getElementById('status').dataset.state === 'connected' && t.includes('/v1') ? t : null").await;
+    assert!(status.as_str().unwrap().contains("3 models"), "{status}");
+    app.send("Hi").await;
+    app.wait("the answer", Duration::from_secs(20), "return document.querySelector('.msg.assistant') && !document.querySelector('.msg.assistant.streaming') && document.querySelector('.msg.assistant .body').textContent.trim().length > 0").await;
+    assert_eq!(app.answer().await, "Hello from the team server.");
+    assert_eq!(team.requests_to("/v1/chat/completions").len(), 1);
+    assert!(ollama.requests_to("/api/chat").is_empty() && ollama.requests_to("/v1/chat/completions").is_empty());
+
+    // Chinese settings page, for the README; then the choice survives a restart.
+    app.click("#lang-toggle").await;
+    app.click("#settings-btn").await;
+    app.wait("两个服务器", Duration::from_secs(10), "return document.querySelectorAll('#server-list .server').length === 2 && document.querySelector('#settings h3').textContent === '服务器'").await;
+    app.screenshot("settings-zh").await;
+    let profile = app.quit().await;
+    let settings: Value = serde_json::from_str(&std::fs::read_to_string(profile.settings_file()).unwrap()).unwrap();
+    assert_eq!(settings["default_server"], "team-vllm");
+    assert!(!settings.to_string().contains("api_key\":\""), "no key in the file: {settings}");
+    let app = App::launch(profile, &ollama.url()).await;
+    app.wait(
+        "the team server again",
+        Duration::from_secs(20),
+        "return document.getElementById('status-text').textContent.includes('/v1')",
+    )
+    .await;
+    app.close().await;
+}

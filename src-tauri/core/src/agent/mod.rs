@@ -1,27 +1,34 @@
 //! Answering a message, with or without tools. Three ways, chosen per request:
 //! - **plain**: tools off: one streamed chat;
-//! - **native**: tools on and the model's `/api/show` capabilities include `tools`: Ollama's own
-//!   `tools` field and `tool_calls`;
-//! - **ReAct**: tools on, model without native tools (Gemma 3): the prompt in `prompt.rs`, the
-//!   tolerant parser in `parse.rs`, generation stopped at `Observation`, tools run here.
+//! - **native**: tools on and the model is known to take native tools (Ollama's `/api/show`
+//!   capabilities, or the user's setting for an OpenAI-compatible server): the `tools` field and
+//!   `tool_calls`;
+//! - **ReAct**: tools on, model without native tools (Gemma 3) or not known to have them: the
+//!   prompt in `prompt.rs`, the tolerant parser in `parse.rs`, generation stopped at
+//!   `Observation`, tools run here.
 //!
-//! Either tool loop makes at most `max_steps` tool calls and then ends with what is known.
-//! Cancelling is dropping the future: the HTTP request closes and Ollama stops generating.
+//! Works over any [`Backend`]. Either tool loop makes at most `max_steps` tool calls and then ends
+//! with what is known, whatever the model writes: the ReAct loop asks the model at most
+//! `max_steps + 2` times. Cancelling is dropping the future: the HTTP request closes and the
+//! server stops generating.
 
 pub mod parse;
 mod prompt;
 
+use crate::backend::{Backend, Scratchpad};
 use crate::chat::{ChatOptions, ChatOutcome, ChatRequest, Message, Role, ToolCall, ToolCallFunction};
 use crate::error::Result;
 use crate::i18n::Lang;
-use crate::models::Capability;
-use crate::ollama::OllamaClient;
 use crate::tools::{run_tool, time_tools, ToolContext, ToolSpec};
 use parse::{parse_reply_with_tools, Parsed};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 pub use prompt::{system_prompt, STOP};
+
+/// After an observation handed over in a user turn: what to write next (fixed text, so prompts
+/// stay cacheable).
+const CONTINUE: &str = "Continue: write a Thought, then either an Action or the Final Answer.";
 
 /// One tool call: what the model thought, what it called with what, and what it was told.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -95,7 +102,7 @@ pub struct AgentOutcome {
 pub type Clock = dyn Fn() -> ToolContext + Send + Sync;
 
 pub async fn answer(
-    client: &OllamaClient,
+    client: &Backend,
     req: AnswerRequest,
     on_event: &mut (dyn FnMut(AgentEvent) + Send),
 ) -> Result<AgentOutcome> {
@@ -103,7 +110,7 @@ pub async fn answer(
 }
 
 pub async fn answer_with_clock(
-    client: &OllamaClient,
+    client: &Backend,
     req: AnswerRequest,
     clock: &Clock,
     on_event: &mut (dyn FnMut(AgentEvent) + Send),
@@ -112,12 +119,7 @@ pub async fn answer_with_clock(
         return run_plain(client, req, on_event).await;
     }
     // Never send `tools` to a model without the capability: Ollama answers 400.
-    let show = client.show(&req.model).await?;
-    let native = show
-        .get("capabilities")
-        .and_then(Value::as_array)
-        .is_some_and(|caps| caps.iter().any(|c| c.as_str() == Some(Capability::Tools.as_str())));
-    if native {
+    if client.supports_native_tools(&req.model).await? {
         run_native(client, req, clock, on_event).await
     } else {
         run_react(client, req, clock, on_event).await
@@ -125,7 +127,7 @@ pub async fn answer_with_clock(
 }
 
 async fn run_plain(
-    client: &OllamaClient,
+    client: &Backend,
     req: AnswerRequest,
     on_event: &mut (dyn FnMut(AgentEvent) + Send),
 ) -> Result<AgentOutcome> {
@@ -172,7 +174,7 @@ fn fallback_answer(steps: &[Step], lang: Lang) -> String {
 }
 
 async fn run_react(
-    client: &OllamaClient,
+    client: &Backend,
     req: AnswerRequest,
     clock: &Clock,
     on_event: &mut (dyn FnMut(AgentEvent) + Send),
@@ -187,16 +189,22 @@ async fn run_react(
 
     let mut options = req.options.clone();
     options.stop.push(STOP.to_string());
-    let mut scratch = String::new(); // the assistant's turn so far: only ever appended to
+    // The model's earlier steps, only ever appended to (so the server can reuse its prompt cache):
+    // one assistant turn it continues, or finished turns (see `Scratchpad`).
+    let style = client.scratchpad();
+    let mut scratch = String::new();
+    let mut turns: Vec<Message> = Vec::new();
     let mut steps: Vec<Step> = Vec::new();
     let mut rounds = 0;
     let mut limit_told = false;
     loop {
         rounds += 1;
         let mut messages = base.clone();
-        if !scratch.is_empty() {
+        match style {
             // A trailing assistant message is continued, not closed: the prompt grows by appending.
-            messages.push(Message::assistant(scratch.clone()));
+            Scratchpad::ContinueAssistant if !scratch.is_empty() => messages.push(Message::assistant(scratch.clone())),
+            Scratchpad::ContinueAssistant => {}
+            Scratchpad::Turns => messages.extend(turns.iter().cloned()),
         }
         let mut chat = ChatRequest::new(req.model.clone(), messages);
         chat.options = options.clone();
@@ -228,11 +236,8 @@ async fn run_react(
         let parsed = parse_reply_with_tools(&out.content, &tool_names);
         match parsed.parsed {
             Parsed::Final { answer, .. } => {
-                let answer = if answer.trim().is_empty() && !steps.is_empty() {
-                    fallback_answer(&steps, req.lang)
-                } else {
-                    answer
-                };
+                // An empty answer (small models do that) is replaced by what is known, never shown blank.
+                let answer = if answer.trim().is_empty() { fallback_answer(&steps, req.lang) } else { answer };
                 if !streamer.showed_text() {
                     on_event(AgentEvent::Delta { text: answer.clone() });
                 }
@@ -252,11 +257,27 @@ async fn run_react(
                     // One last chance to answer with what is known.
                     limit_told = true;
                     let note = "No more tool calls are allowed. Write the Final Answer now with what you know.";
-                    scratch.push_str(&format!("{written}\nObservation: {note}\nThought:"));
+                    match style {
+                        Scratchpad::ContinueAssistant => {
+                            scratch.push_str(&format!("{written}\nObservation: {note}\nThought:"))
+                        }
+                        Scratchpad::Turns => {
+                            turns.push(Message::assistant(written));
+                            turns.push(Message::user(format!("Observation: {note}")));
+                        }
+                    }
                     continue;
                 }
                 let observation = run_step(&tool, &input, &steps, clock, req.lang);
-                scratch.push_str(&format!("{written}\nObservation: {observation}\n"));
+                match style {
+                    Scratchpad::ContinueAssistant => {
+                        scratch.push_str(&format!("{written}\nObservation: {observation}\n"))
+                    }
+                    Scratchpad::Turns => {
+                        turns.push(Message::assistant(written));
+                        turns.push(Message::user(format!("Observation: {observation}\n{CONTINUE}")));
+                    }
+                }
                 let step = Step { thought, tool, input, observation };
                 on_event(AgentEvent::Step(step.clone()));
                 steps.push(step);
@@ -383,7 +404,7 @@ fn label_end(text: &str) -> Option<usize> {
 }
 
 async fn run_native(
-    client: &OllamaClient,
+    client: &Backend,
     req: AnswerRequest,
     clock: &Clock,
     on_event: &mut (dyn FnMut(AgentEvent) + Send),
