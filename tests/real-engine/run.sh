@@ -62,5 +62,9 @@ done
 say "Engine ready in $((SECONDS - start)) s"
 
 start=$SECONDS
-GEMMA_DESK_REAL_ENGINE_URL="$URL" GEMMA_DESK_REAL_ENGINE_LOG="$DIR/server.log" cargo test -p gemma-desk-core --locked --test real_engine -- --ignored --test-threads=1
+# Which packages cargo selects: the core alone by default; `./dev test` passes its own selection so that
+# nothing is compiled again with other features.
+read -r -a SELECT <<<"${GEMMA_DESK_CARGO_SELECT:--p gemma-desk-core}"
+GEMMA_DESK_REAL_ENGINE_URL="$URL" GEMMA_DESK_REAL_ENGINE_LOG="$DIR/server.log" \
+  cargo test "${SELECT[@]}" --locked --test real_engine -- --ignored --test-threads=1
 say "Real-engine suite passed in $((SECONDS - start)) s"
