@@ -7,6 +7,8 @@ fn main() {
         "set_host",
         "set_language",
         "set_model",
+        "model_options",
+        "set_model_options",
         "ask_once",
         "chat_send",
         "chat_regenerate",

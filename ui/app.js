@@ -886,8 +886,36 @@ async function addServer() {
   }
 }
 
+async function loadModelOptions() {
+  const model = $("model-select").value;
+  $("opts-title").textContent = I18n.t("opts.title", { model: model || "—" });
+  document.querySelector(".model-opts").hidden = !model;
+  if (!model) return;
+  const o = await invoke("model_options", { model });
+  $("opt-system").value = o.system_prompt || "";
+  $("opt-temperature").value = o.temperature ?? "";
+  $("opt-ctx").value = o.num_ctx ?? "";
+  $("opt-keep").value = o.keep_alive || "";
+}
+
+async function saveModelOptions() {
+  const model = $("model-select").value;
+  if (!model) return;
+  const num = (id) => ($(id).value.trim() === "" ? null : Number($(id).value));
+  await invoke("set_model_options", {
+    model,
+    options: {
+      system_prompt: $("opt-system").value || null,
+      temperature: num("opt-temperature"),
+      num_ctx: num("opt-ctx"),
+      keep_alive: $("opt-keep").value || null,
+    },
+  });
+}
+
 function openSettings() {
   renderServers();
+  loadModelOptions();
   const info = app.info;
   $("host-input").value = info.host_setting || "";
   const source = info.host_source === "OLLAMA_HOST" ? I18n.t("settings.hostEnv") : I18n.t("settings.hostDefault");
@@ -902,6 +930,7 @@ function openSettings() {
 async function saveSettings(ev) {
   ev.preventDefault();
   try {
+    await saveModelOptions();
     await invoke("set_host", { host: $("host-input").value });
     const lang = await invoke("set_language", { language: $("lang-select").value || null });
     $("settings").close();

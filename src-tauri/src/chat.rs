@@ -4,7 +4,7 @@
 
 use crate::conversations::ViewMessage;
 use crate::state::AppState;
-use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
+use gemma_desk_core::agent::{self, AgentEvent};
 use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::store::{Conversation, ImageInput, NewMessage, Store, StreamWriter};
 use gemma_desk_core::{Capability, Error, Lang};
@@ -150,9 +150,8 @@ async fn run(
     }));
     let history = store.chat_history(question).map_err(err)?;
     let client = state.backend().map_err(err)?;
-    let mut request = AnswerRequest::new(model, history);
+    let mut request = state.answer_request(model, history);
     request.tools = tools;
-    request.lang = lang;
     let task = tokio::spawn(async move {
         let result = {
             let mut send = |event: AgentEvent| {
@@ -160,7 +159,10 @@ async fn run(
                 let _ = match &event {
                     AgentEvent::Delta { text } => writer.push(text).map(|_| ()),
                     AgentEvent::Step(step) => writer.push_step(serde_json::to_value(step).unwrap_or_default()),
-                    AgentEvent::Retract => Ok(writer.retract()),
+                    AgentEvent::Retract => {
+                        writer.retract();
+                        Ok(())
+                    }
                 };
                 let _ = on_event.send(serde_json::to_value(&event).unwrap_or_default());
             };

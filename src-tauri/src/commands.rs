@@ -3,12 +3,13 @@
 
 use crate::attach::{self, AttachmentView};
 use crate::state::AppState;
-use gemma_desk_core::agent::{self, AgentEvent, AgentOutcome, AnswerRequest};
+use gemma_desk_core::agent::{self, AgentEvent, AgentOutcome};
 use gemma_desk_core::backend::BackendStatus;
 use gemma_desk_core::caption::{CaptionRow, ExportFormat};
 use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::host::{display, resolve_host};
 use gemma_desk_core::images;
+use gemma_desk_core::settings::ModelOptions;
 use gemma_desk_core::{Capability, Error, Lang, Message, Role};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -96,6 +97,30 @@ pub fn set_language(state: State<'_, AppState>, language: Option<Lang>) -> CmdRe
     Ok(state.lang())
 }
 
+/// The user's options for `model` (empty when none are set).
+#[tauri::command]
+pub fn model_options(state: State<'_, AppState>, model: String) -> ModelOptions {
+    state.settings.lock().unwrap().model_options.get(&model).cloned().unwrap_or_default()
+}
+
+/// Keep options for `model`; all empty removes them. Resolves with what was kept (cleaned).
+#[tauri::command]
+pub fn set_model_options(state: State<'_, AppState>, model: String, options: ModelOptions) -> CmdResult<ModelOptions> {
+    let lang = state.lang();
+    let options = options.cleaned(lang).map_err(|e| e.report(lang))?;
+    let kept = options.clone();
+    state
+        .update(|s| {
+            if options.is_empty() {
+                s.model_options.remove(&model);
+            } else {
+                s.model_options.insert(model, options);
+            }
+        })
+        .map_err(|e| e.report(lang))?;
+    Ok(kept)
+}
+
 #[tauri::command]
 pub fn set_model(state: State<'_, AppState>, model: Option<String>) -> CmdResult<()> {
     state.update(|s| s.model = model).map_err(|e| e.report(state.lang()))
@@ -124,9 +149,8 @@ pub async fn ask_once(
         // Say so before anything is sent to a model that cannot see.
         client.resolve_model(Some(&model), &[Capability::Vision]).await.map_err(|e| e.report(lang))?;
     }
-    let mut request = AnswerRequest::new(model, messages);
+    let mut request = state.answer_request(model, messages);
     request.tools = tools;
-    request.lang = lang;
     let task = tokio::spawn(async move {
         let mut send = |event: AgentEvent| {
             let _ = on_event.send(event);

@@ -46,6 +46,8 @@ macro_rules! handlers_with {
             commands::set_host,
             commands::set_language,
             commands::set_model,
+            commands::model_options,
+            commands::set_model_options,
             commands::ask_once,
             chat::chat_send,
             chat::chat_regenerate,

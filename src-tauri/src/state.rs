@@ -1,6 +1,7 @@
 //! What the app keeps between commands: settings, the Ollama client for the chosen host, and
 //! the answers being streamed (so that Stop can cancel them).
 
+use gemma_desk_core::agent::AnswerRequest;
 use gemma_desk_core::images::PreparedImage;
 use gemma_desk_core::settings::{ApiKeys, Settings, SettingsStore};
 use gemma_desk_core::store::Store;
@@ -80,6 +81,23 @@ impl AppState {
 
     pub fn lang(&self) -> Lang {
         self.settings.lock().unwrap().language.unwrap_or(self.system_lang)
+    }
+
+    /// A request for `model` with the user's options for it (system prompt first, temperature,
+    /// context length, keep-alive) and the UI's language.
+    pub fn answer_request(&self, model: String, mut messages: Vec<gemma_desk_core::Message>) -> AnswerRequest {
+        let options = self.settings.lock().unwrap().model_options.get(&model).cloned().unwrap_or_default();
+        if let Some(system) = options.system_prompt {
+            if !messages.iter().any(|m| m.role == gemma_desk_core::Role::System) {
+                messages.insert(0, gemma_desk_core::Message::system(system));
+            }
+        }
+        let mut request = AnswerRequest::new(model, messages);
+        request.options.temperature = options.temperature;
+        request.options.num_ctx = options.num_ctx;
+        request.keep_alive = options.keep_alive;
+        request.lang = self.lang();
+        request
     }
 
     /// The server in use now (the default one), with its API key from the keychain. Cheap: made per

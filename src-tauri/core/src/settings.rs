@@ -33,6 +33,9 @@ pub struct Settings {
     /// The model last chosen in the picker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Per model (by name): system prompt, temperature, context length, keep-alive.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub model_options: std::collections::BTreeMap<String, ModelOptions>,
     /// Whatever a newer version wrote: carried through untouched.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -230,6 +233,68 @@ fn keychain_error(e: keyring::Error) -> Error {
     Error::Keychain(crate::ndjson::truncate(&e.to_string(), 300))
 }
 
+/// How the user wants one model to answer. Empty fields mean the server's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelOptions {
+    /// Sent first in every conversation with this model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Ollama's `num_ctx`. OpenAI-compatible servers fix the context length on their side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_ctx: Option<u32>,
+    /// Ollama's `keep_alive` ("5m", "1h", "-1" for ever, "0" to unload at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_alive: Option<String>,
+}
+
+impl ModelOptions {
+    pub fn is_empty(&self) -> bool {
+        *self == ModelOptions::default()
+    }
+
+    /// Blank text counts as unset; out-of-range numbers are refused with what is allowed.
+    pub fn cleaned(self, lang: Lang) -> crate::Result<ModelOptions> {
+        let text = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        if let Some(t) = self.temperature {
+            if !(0.0..=2.0).contains(&t) || t.is_nan() {
+                let what = lang.pick("temperature must be between 0 and 2", "温度必须在 0 到 2 之间");
+                return Err(Error::Usage(format!("{what} ({t})")));
+            }
+        }
+        if let Some(n) = self.num_ctx {
+            if !(256..=1_048_576).contains(&n) {
+                let what = lang.pick(
+                    "context length must be between 256 and 1048576 tokens",
+                    "上下文长度必须在 256 到 1048576 个 token 之间",
+                );
+                return Err(Error::Usage(format!("{what} ({n})")));
+            }
+        }
+        let keep_alive = text(self.keep_alive);
+        if let Some(k) = &keep_alive {
+            // Ollama takes a Go duration ("10m", "1h30m") or a number of seconds ("-1", "3600").
+            let ok = k.parse::<i64>().is_ok()
+                || k.trim_start_matches('-').split_inclusive(['h', 'm', 's']).all(|part| {
+                    let (num, unit) = part.split_at(part.len() - 1);
+                    "hms".contains(unit) && !num.is_empty() && num.parse::<f64>().is_ok()
+                });
+            if !ok {
+                let what =
+                    lang.pick("keep-loaded must look like 5m, 1h, 30s or -1", "保持加载的格式应为 5m、1h、30s 或 -1");
+                return Err(Error::Usage(format!("{what} (\"{k}\")")));
+            }
+        }
+        Ok(ModelOptions {
+            system_prompt: text(self.system_prompt),
+            temperature: self.temperature,
+            num_ctx: self.num_ctx,
+            keep_alive,
+        })
+    }
+}
+
 /// The folder for the app's data: `GEMMA_DESK_DATA_DIR` when set (tests, portable installs),
 /// else the platform's folder that the caller passes in.
 pub fn data_dir(platform_default: PathBuf) -> PathBuf {
@@ -378,5 +443,41 @@ mod tests {
         let (s, warn) = SettingsStore::new(&dir.path().join("sub")).load();
         assert_eq!(s, Settings::default());
         assert!(warn.is_none());
+    }
+}
+
+#[cfg(test)]
+mod model_options_tests {
+    use super::*;
+
+    #[test]
+    fn blank_is_unset_and_bad_values_are_refused() {
+        let o =
+            ModelOptions { system_prompt: Some("  ".into()), keep_alive: Some(" 10m ".into()), ..Default::default() };
+        let o = o.cleaned(Lang::En).unwrap();
+        assert_eq!(o.system_prompt, None);
+        assert_eq!(o.keep_alive.as_deref(), Some("10m"));
+        for k in ["-1", "3600", "1h30m", "0"] {
+            assert!(ModelOptions { keep_alive: Some(k.into()), ..Default::default() }.cleaned(Lang::En).is_ok(), "{k}");
+        }
+        for k in ["forever", "10x", "m"] {
+            assert!(
+                ModelOptions { keep_alive: Some(k.into()), ..Default::default() }.cleaned(Lang::En).is_err(),
+                "{k}"
+            );
+        }
+        assert!(ModelOptions { temperature: Some(3.5), ..Default::default() }.cleaned(Lang::En).is_err());
+        assert!(ModelOptions { num_ctx: Some(10), ..Default::default() }.cleaned(Lang::En).is_err());
+    }
+
+    #[test]
+    fn options_round_trip_through_the_settings_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SettingsStore::new(dir.path());
+        let mut s = Settings::default();
+        let o = ModelOptions { temperature: Some(0.2), num_ctx: Some(8192), ..Default::default() };
+        s.model_options.insert("gemma3:4b".into(), o.clone());
+        store.save(&s).unwrap();
+        assert_eq!(store.load().0.model_options["gemma3:4b"], o);
     }
 }

@@ -867,3 +867,49 @@ async fn an_openai_compatible_server_is_added_in_settings_used_for_chat_and_reme
     .await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_for_a_model_go_with_every_request_to_it() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text("Short."));
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    app.click("#settings-btn").await;
+    app.wait(
+        "the options",
+        Duration::from_secs(10),
+        "return document.getElementById('opts-title').textContent === 'Options for gemma3:4b'",
+    )
+    .await;
+    // Out of range: refused, with what is allowed, and the dialog stays open.
+    app.type_prompt_in("#opt-temperature", "7").await;
+    app.click("#host-save").await;
+    let error = app
+        .wait("the refusal", Duration::from_secs(10), "return document.getElementById('settings-error').textContent")
+        .await;
+    assert!(error.as_str().unwrap().contains("between 0 and 2"), "{error}");
+    app.type_prompt_in("#opt-system", "Answer in one word.").await;
+    app.type_prompt_in("#opt-temperature", "0.3").await;
+    app.type_prompt_in("#opt-ctx", "8192").await;
+    app.type_prompt_in("#opt-keep", "10m").await;
+    app.click("#host-save").await;
+    app.wait("the dialog closed", Duration::from_secs(10), "return !document.getElementById('settings').open").await;
+    app.click("#tools-toggle").await; // a plain chat: the request is exactly what the user set
+    app.send("How was the launch?").await;
+    app.wait(
+        "the answer",
+        Duration::from_secs(20),
+        "return document.querySelector('.msg.assistant') && !document.querySelector('.msg.assistant.streaming')",
+    )
+    .await;
+    let chat = emu.requests_to("/api/chat").pop().unwrap();
+    assert_eq!(chat.body["options"]["temperature"].as_f64().map(|t| (t * 10.0).round()), Some(3.0));
+    assert_eq!(chat.body["options"]["num_ctx"], 8192);
+    assert_eq!(chat.body["keep_alive"], "10m");
+    assert_eq!(chat.body["messages"][0], json!({"role": "system", "content": "Answer in one word."}));
+    assert_eq!(chat.body["messages"][1]["content"], "How was the launch?");
+    let settings: Value = serde_json::from_str(&std::fs::read_to_string(app.profile.settings_file()).unwrap()).unwrap();
+    assert_eq!(settings["model_options"]["gemma3:4b"]["num_ctx"], 8192);
+    app.close().await;
+}

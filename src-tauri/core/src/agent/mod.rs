@@ -70,6 +70,8 @@ pub struct AnswerRequest {
     pub max_steps: u32,
     pub lang: Lang,
     pub options: ChatOptions,
+    /// How long Ollama keeps the model loaded afterwards ("5m", "-1"); `None`: Ollama's default.
+    pub keep_alive: Option<String>,
 }
 
 impl AnswerRequest {
@@ -81,6 +83,7 @@ impl AnswerRequest {
             max_steps: 5,
             lang: Lang::En,
             options: ChatOptions::default(),
+            keep_alive: None,
         }
     }
 }
@@ -133,6 +136,7 @@ async fn run_plain(
 ) -> Result<AgentOutcome> {
     let mut chat = ChatRequest::new(req.model.clone(), req.messages);
     chat.options = req.options;
+    chat.keep_alive = req.keep_alive.clone();
     let out = client.chat(&chat, |t| on_event(AgentEvent::Delta { text: t.to_string() })).await?;
     Ok(outcome(out.content.clone(), &req.model, Vec::new(), 1, Mode::Plain, &out))
 }
@@ -208,6 +212,7 @@ async fn run_react(
         }
         let mut chat = ChatRequest::new(req.model.clone(), messages);
         chat.options = options.clone();
+        chat.keep_alive = req.keep_alive.clone();
         let mut streamer = FinalAnswerStreamer::default();
         let out = client
             .chat(&chat, |t| {
@@ -417,6 +422,7 @@ async fn run_native(
         rounds += 1;
         let mut chat = ChatRequest::new(req.model.clone(), messages.clone());
         chat.options = req.options.clone();
+        chat.keep_alive = req.keep_alive.clone();
         let at_limit = steps.len() as u32 >= req.max_steps;
         if !at_limit {
             chat.tools = specs.clone();
