@@ -444,6 +444,19 @@ async fn dropped_photos_show_thumbnails_and_get_captioned() {
     assert_eq!(images.len(), 2);
     assert!(images.iter().all(|i| !i.as_str().unwrap().starts_with("data:")));
     app.screenshot("photos-captioned").await;
+
+    // The photos are stored with the conversation: reopened, they are shown again from the store.
+    app.click("#new-chat").await;
+    app.click("#conversation-list .conv").await;
+    let srcs = app
+        .wait(
+            "the stored photos",
+            Duration::from_secs(10),
+            "const i = [...document.querySelectorAll('.msg.user .sent-thumbs img')]; return i.length === 2 && i.every(x => x.src.startsWith('data:image/')) && i.map(x => x.src.length)",
+        )
+        .await;
+    assert!(srcs.as_array().unwrap().iter().all(|n| n.as_u64().unwrap() > 1000), "{srcs}");
+    assert_eq!(app.answer().await, "A tabby cat and a coffee.");
     app.close().await;
 }
 
