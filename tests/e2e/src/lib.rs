@@ -148,6 +148,9 @@ impl Profile {
         // Test builds save exports here instead of asking with the native dialog.
         std::fs::create_dir_all(self.exports_dir()).unwrap();
         v.push(("GEMMA_DESK_E2E_SAVE_DIR".into(), self.exports_dir().display().to_string()));
+        // …and import the backup saved there instead of asking which file.
+        let backup = self.exports_dir().join("gemma-desk-conversations.json");
+        v.push(("GEMMA_DESK_E2E_OPEN_FILE".into(), backup.display().to_string()));
         v
     }
 

@@ -926,3 +926,82 @@ async fn options_for_a_model_go_with_every_request_to_it() {
     assert_eq!(settings["model_options"]["gemma3:4b"]["num_ctx"], 8192);
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_and_resend_keeps_the_first_version_and_a_backup_brings_a_deleted_conversation_back() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text("Paris."));
+    emu.push_reply(Reply::text("Rome."));
+    let profile = Profile::new();
+    let exports = profile.exports_dir();
+    let app = App::launch(profile, &emu.url()).await;
+    app.wait_connected().await;
+    app.click("#tools-toggle").await;
+    let done = "return document.querySelector('.msg.assistant') && !document.querySelector('.msg.assistant.streaming') && !!document.querySelector('.msg.assistant .actions button')";
+    app.send("Capital of France?").await;
+    app.wait("the first answer", Duration::from_secs(20), done).await;
+
+    // Edit the question: a second version with its own answer; the first pair stays.
+    app.click(".msg.user .actions button[data-i18n='msg.edit']").await;
+    app.type_prompt_in(".msg.user .edit textarea", "Capital of Italy?").await;
+    app.click(".msg.user .edit button.primary").await;
+    app.wait("the edited version", Duration::from_secs(20), "return document.querySelector('.msg.user .ver-count') && document.querySelector('.msg.user .ver-count').textContent === '2/2' && !document.querySelector('.msg.assistant.streaming')").await;
+    assert_eq!(app.answer().await, "Rome.");
+    let last = emu.requests_to("/api/chat").pop().unwrap();
+    let msgs = last.body["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1, "the edited question replaces the first, not added after it: {msgs:?}");
+    assert_eq!(msgs[0]["content"], "Capital of Italy?");
+    app.click(".msg.user .actions button[data-i18n='ver.prev']").await;
+    app.wait(
+        "the first version",
+        Duration::from_secs(10),
+        "return document.querySelector('.msg.user .ver-count').textContent === '1/2'",
+    )
+    .await;
+    assert_eq!(app.answer().await, "Paris.");
+
+    // Back up everything, delete the conversation, import the backup: it is back, both versions too.
+    app.click("#export-all").await;
+    app.wait(
+        "the backup saved",
+        Duration::from_secs(10),
+        "return document.getElementById('sidebar-status').textContent.startsWith('Saved to ')",
+    )
+    .await;
+    assert!(exports.join("gemma-desk-conversations.json").exists());
+    app.click("#conv-delete").await;
+    app.click("#confirm-delete-ok").await;
+    app.wait(
+        "no conversations",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#conversation-list .conv').length === 0",
+    )
+    .await;
+    app.click("#import").await;
+    let note = app.wait("the import note", Duration::from_secs(10), "const t = document.getElementById('sidebar-status').textContent; return t.startsWith('Imported') ? t : null").await;
+    assert_eq!(note, json!("Imported 1 conversations, 4 messages."));
+    app.wait(
+        "the conversation back",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#conversation-list .conv').length === 1",
+    )
+    .await;
+    app.click("#conversation-list .conv").await;
+    app.wait(
+        "both versions back",
+        Duration::from_secs(10),
+        "const c = document.querySelector('.msg.user .ver-count'); return c && c.textContent.endsWith('/2')",
+    )
+    .await;
+    // Importing the same file again adds nothing.
+    app.click("#import").await;
+    app.wait(
+        "nothing added",
+        Duration::from_secs(10),
+        "return document.getElementById('sidebar-status').textContent === 'Imported 0 conversations, 0 messages.'",
+    )
+    .await;
+    assert_eq!(app.js("return document.querySelectorAll('#conversation-list .conv').length").await, json!(1));
+    app.close().await;
+}
