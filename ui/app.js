@@ -788,6 +788,9 @@ async function applyLanguage(lang) {
   document.querySelectorAll("details.trace").forEach(updateTraceSummary);
   Batch.relabel();
   renderAttachments();
+  // Answers carry labels of their own (code blocks' Copy): show the open conversation again.
+  if (app.conversation && !app.streaming) reloadConversation();
+  refreshSidebar();
   if (app.connected) checkStatus(); else if (app.models) fillModels();
 }
 
