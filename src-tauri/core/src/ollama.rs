@@ -245,13 +245,12 @@ fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
 fn classify(status: u16, message: String, model: Option<&str>, host: &str) -> Error {
     let lower = message.to_ascii_lowercase();
     match status {
-        404 if lower.contains("not found") && model.is_some() => {
-            Error::ModelNotFound { model: model.unwrap_or_default().to_string() }
-        }
-        // A 404 with Go's plain-text body: something at that address, but no Ollama API.
+        // A 404 with Go's plain-text body: something at that address, but no Ollama API. Checked
+        // first: "404 page not found" also contains "not found".
         404 if lower.contains("page not found") || model.is_none() => {
             Error::NotOllama { host: host.to_string(), detail: message }
         }
+        404 if lower.contains("not found") => Error::ModelNotFound { model: model.unwrap_or_default().to_string() },
         403 => Error::NotOllama {
             host: host.to_string(),
             detail: format!("access refused (403 {message}); check OLLAMA_ORIGINS or a proxy in between"),
@@ -533,4 +532,17 @@ fn model_details(name: &str, show: Value, size: Option<u64>) -> ModelDetails {
 /// What `/api/show` says about `name`, for an Ollama reached through its OpenAI-compatible `/v1`.
 pub(crate) fn model_info_from_show(name: &str, show: Value) -> ModelInfo {
     model_info(Tag { name: name.to_string(), size: 0, details: TagDetails::default() }, Some(show))
+}
+
+#[cfg(test)]
+mod classify_tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_404_page_is_not_a_missing_model() {
+        let e = classify(404, "404 page not found".into(), Some("gemma3:4b"), "http://h");
+        assert_eq!(e.kind(), "not_ollama");
+        let e = classify(404, "model \"gemma3:4b\" not found, try pulling it first".into(), Some("gemma3:4b"), "h");
+        assert_eq!(e, Error::ModelNotFound { model: "gemma3:4b".into() });
+    }
 }
