@@ -91,15 +91,7 @@ impl OllamaClient {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
-        let detail = if e.is_timeout() {
-            "no answer in time".to_string()
-        } else if e.is_connect() {
-            // reqwest's own text is nested; the innermost cause is what people recognise.
-            innermost(e)
-        } else {
-            e.to_string()
-        };
-        Error::Unreachable { host: self.host(), detail }
+        Error::unreachable(self.host(), e)
     }
 
     async fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T> {
@@ -231,14 +223,6 @@ impl OllamaClient {
         // The body ended cleanly but without `done: true`: the answer is incomplete.
         Err(Error::ConnectionCut)
     }
-}
-
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
 }
 
 /// Map an HTTP error from Ollama to what it means for the user.

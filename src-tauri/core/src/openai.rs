@@ -95,14 +95,7 @@ impl OpenAiClient {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
-        let detail = if e.is_timeout() {
-            "no answer in time".to_string()
-        } else if e.is_connect() {
-            innermost(e)
-        } else {
-            e.to_string()
-        };
-        Error::Unreachable { host: self.host(), detail }
+        Error::unreachable(self.host(), e)
     }
 
     fn not_openai(&self, detail: String) -> Error {
@@ -382,14 +375,6 @@ fn rate(tokens: Option<u64>, first: Option<Instant>) -> Option<f64> {
     let (n, first) = (tokens?, first?);
     let secs = first.elapsed().as_secs_f64();
     (n > 1 && secs > 0.0).then(|| (n - 1) as f64 / secs)
-}
-
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
 }
 
 /// The response body as a stream of byte chunks, with silence bounded like the NDJSON reader's:
