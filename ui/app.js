@@ -213,13 +213,6 @@ function capsLabel(m) {
   return extra.length ? " · " + extra.join(", ") : "";
 }
 
-function humanSize(bytes) {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let v = bytes, i = 0;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return i === 0 ? `${bytes} B` : `${v.toFixed(1)} ${units[i]}`;
-}
-
 function canChat(m) { return m.capabilities.includes("completion"); }
 
 function fillModels() {
@@ -231,7 +224,7 @@ function fillModels() {
     const opt = document.createElement("option");
     opt.value = m.name;
     // Sizes are unknown over OpenAI-compatible servers.
-    opt.textContent = `${m.name}${m.size ? " · " + humanSize(m.size) : ""}${capsLabel(m)}`;
+    opt.textContent = `${m.name}${m.size ? " · " + Models.humanSize(m.size) : ""}${capsLabel(m)}`;
     opt.disabled = !canChat(m);
     select.append(opt);
   }
