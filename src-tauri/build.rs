@@ -42,6 +42,10 @@ fn main() {
         "export_captions",
         "render_markdown",
         "open_link",
+        "ui_ready",
+        "quit",
+        "about",
+        "diagnostics",
         // Registered only in test builds (`--features e2e`); granted by no capability file.
         "e2e_drop",
     ]);

@@ -674,6 +674,16 @@ async function refreshSidebar() {
   showConversationHead();
 }
 
+// Alt+↑ / Alt+↓: the conversation above or below the open one in the sidebar.
+function stepConversation(step) {
+  const items = [...document.querySelectorAll("#conversation-list .conv")];
+  if (!items.length) return;
+  const at = items.findIndex((b) => app.conversation && Number(b.dataset.id) === app.conversation.id);
+  const next = at < 0 ? (step > 0 ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, at + step));
+  items[next].click();
+  items[next].focus();
+}
+
 function newChat() {
   stop();
   Batch.stopAll();
@@ -993,6 +1003,22 @@ async function init() {
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && app.streaming) { e.preventDefault(); stop(); }
   });
+  Help.init({
+    newChat,
+    focusSearch: () => $("search").focus(),
+    previousConversation: () => stepConversation(-1),
+    nextConversation: () => stepConversation(1),
+    focusPrompt: () => $("prompt").focus(),
+    attach: () => $("attach").click(),
+    attachFolder: () => $("attach-folder").click(),
+    toggleTools: () => $("tools-toggle").click(),
+    models: () => $("models-btn").click(),
+    settings: openSettings,
+    toggleLanguage: () => $("lang-toggle").click(),
+    quit: () => invoke("quit"),
+  });
+  // The first usable screen is up: the app logs how long start-up took (after the frame is painted).
+  requestAnimationFrame(() => requestAnimationFrame(() => invoke("ui_ready")));
   // Re-check the connection: often while it is down, now and then while up, and on focus.
   window.addEventListener("focus", () => { if (!app.streaming) checkStatus(); });
   setInterval(() => { if (!app.streaming && !app.connected) checkStatus(); }, 4000);

@@ -1,5 +1,5 @@
 // Model answers as Markdown. The HTML comes from Rust (`render_markdown`, core/src/markdown.rs): built
-// from an allow-list (no raw HTML, no images, only http/https/mailto links) and sanitised again there;
+// from an allow-list (no raw HTML, no images, only http/https links) and sanitised again there;
 // the CSP would block inline scripts and handlers even so. This file only puts it in place and decorates
 // it: syntax highlighting, copy buttons, typeset maths, and links that open in the system browser.
 "use strict";

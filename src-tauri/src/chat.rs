@@ -150,6 +150,9 @@ async fn run(
     }));
     let history = store.chat_history(question).map_err(err)?;
     let client = state.backend().map_err(err)?;
+    // The log says what happened, never what was said (see logging.rs).
+    tracing::info!(server = client.kind().as_str(), model = %model, tools, messages = history.len(), "answer started");
+    let started = std::time::Instant::now();
     let mut request = state.answer_request(model, history);
     request.tools = tools;
     let task = tokio::spawn(async move {
@@ -173,6 +176,12 @@ async fn run(
     state.running.lock().unwrap().insert(id.clone(), task.abort_handle());
     let result = task.await;
     state.running.lock().unwrap().remove(&id);
+    let ms = started.elapsed().as_millis() as u64;
+    match &result {
+        Ok(Ok(answer)) => tracing::info!(ms, chars = answer.content.chars().count(), "answer finished"),
+        Ok(Err(r)) => tracing::warn!(ms, kind = r.kind, "answer failed: {}", crate::logging::error_detail(r.kind, &r.message)),
+        Err(_) => tracing::info!(ms, "answer stopped"),
+    }
     let conversation = store.conversation(conversation.id).map_err(err)?;
     match result {
         Ok(Ok(answer)) => Ok(Turn { conversation, user, answer: answer.into() }),

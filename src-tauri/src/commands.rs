@@ -2,6 +2,9 @@
 //! `ErrorReport { kind, message, hint }` in the UI's language.
 
 use crate::attach::{self, AttachmentView};
+use crate::lifecycle::Shell;
+use crate::logging;
+use gemma_desk_core::diagnostics::redact;
 use crate::state::AppState;
 use gemma_desk_core::agent::{self, AgentEvent, AgentOutcome};
 use gemma_desk_core::backend::BackendStatus;
@@ -61,10 +64,19 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 }
 
 #[tauri::command]
-pub async fn server_status(state: State<'_, AppState>) -> CmdResult<BackendStatus> {
+pub async fn server_status(state: State<'_, AppState>, shell: State<'_, Shell>) -> CmdResult<BackendStatus> {
     let lang = state.lang();
     let backend = state.backend().map_err(|e| e.report(lang))?;
-    backend.status().await.map_err(|e| backend.describe(&e, lang))
+    let result = backend.status().await;
+    // Checked every few seconds: logged when it changes, not each time.
+    let seen = match &result {
+        Ok(_) => format!("connected to {} at {}", backend.kind().as_str(), redact(&backend.host())),
+        Err(e) => format!("{} at {}: {}", e.kind(), redact(&backend.host()), logging::error_detail(e.kind(), &e.message(Lang::En))),
+    };
+    if shell.status_changed(&seen) {
+        tracing::info!("server: {seen}");
+    }
+    result.map_err(|e| backend.describe(&e, lang))
 }
 
 /// Use this host from now on (`None` or blank: back to `OLLAMA_HOST` / the default).

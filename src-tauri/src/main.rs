@@ -1,10 +1,13 @@
 // A GUI app on Windows: no console window behind it. (The CLI is a separate binary.)
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod about;
 mod attach;
 mod chat;
 mod commands;
 mod conversations;
+mod lifecycle;
+mod logging;
 mod markdown_cmds;
 mod models;
 mod servers;
@@ -13,14 +16,37 @@ mod state;
 use tauri::{DragDropEvent, Manager, WindowEvent};
 
 fn main() {
+    logging::mark_start();
+    let context = tauri::generate_context!();
+    let instance = lifecycle::instance_id(&context.config().identifier);
     tauri::Builder::default()
+        // First, so that a second launch hands over to the running app before anything else starts.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance)
+                .callback(|app, _args, _cwd| lifecycle::focus_main_window(app))
+                .build(),
+        )
+        // Size, position and maximised state, restored on start and saved on exit (commands not granted).
+        .plugin(tauri_plugin_window_state::Builder::new().with_state_flags(lifecycle::remembered()).build())
         // Used from Rust only (the `copy_text` command); the webview is granted none of its commands.
         .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
+            let logs = gemma_desk_core::settings::log_dir(app.path().app_log_dir()?);
+            let log_dir = match logging::init(&logs) {
+                Ok(()) => Some(logs),
+                Err(e) => {
+                    eprintln!("Gemma Desk runs without a log file: {e}");
+                    None
+                }
+            };
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), webview = ?tauri::webview_version().ok(), "starting");
             // GEMMA_DESK_DATA_DIR (tests, portable installs) holds both; else the OS's config and data folders.
             let config = gemma_desk_core::settings::data_dir(app.path().app_config_dir()?);
             let data = gemma_desk_core::settings::data_dir(app.path().app_data_dir()?);
             app.manage(state::AppState::load(&config, &data));
+            app.manage(lifecycle::Shell::new(log_dir));
+            lifecycle::exit_on_signals(app.handle());
             // Test builds grant their drop command at run time; no capability file names it.
             #[cfg(feature = "e2e")]
             app.add_capability(tauri::ipc::CapabilityBuilder::new("e2e").window("main").permission("allow-e2e-drop"))?;
@@ -33,7 +59,7 @@ fn main() {
             }
         })
         .invoke_handler(handlers())
-        .run(tauri::generate_context!())
+        .run(context)
         .expect("Gemma Desk could not start its window");
 }
 
@@ -81,6 +107,10 @@ macro_rules! handlers_with {
             commands::export_captions,
             markdown_cmds::render_markdown,
             markdown_cmds::open_link,
+            lifecycle::ui_ready,
+            lifecycle::quit,
+            about::about,
+            about::diagnostics,
             $($extra),*
         ]
     };

@@ -13,15 +13,15 @@ pub async fn render_markdown(text: String) -> String {
     markdown::render(&text)
 }
 
-/// Opens an `http`, `https` or `mailto` link in the user's browser or mail program; refuses anything else.
+/// Opens an `http` or `https` link in the user's browser; refuses anything else.
 #[tauri::command]
 pub async fn open_link(state: State<'_, AppState>, url: String) -> Result<(), ErrorReport> {
     let lang = state.lang();
     let Some(target) = markdown::link_target(&url) else {
         let shown: String = url.chars().take(200).collect();
         let message = lang.pick(
-            "Only web (http, https) and e-mail links open from the chat. Not opened: ",
-            "聊天中只能打开网页（http、https）和电子邮件链接。未打开：",
+            "Only web links (http, https) open from the chat. Not opened: ",
+            "聊天中只能打开网页链接（http、https）。未打开：",
         );
         return Err(Error::Usage(format!("{message}{shown}")).report(lang));
     };

@@ -5,6 +5,7 @@ pub mod agent;
 pub mod backend;
 pub mod caption;
 pub mod chat;
+pub mod diagnostics;
 pub mod error;
 pub mod host;
 pub mod i18n;

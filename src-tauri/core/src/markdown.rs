@@ -3,7 +3,7 @@
 //! Model output is untrusted: a prompt injection (a web page, a photo's text) can make the model write
 //! anything, and a script running in the webview could call the app's commands. So safety comes by
 //! construction: we write the HTML ourselves from pulldown-cmark's events and emit only the elements in
-//! [`ALLOWED`] — raw HTML shows as text, links keep an `href` only for `http`, `https` and `mailto`, and
+//! [`ALLOWED`] — raw HTML shows as text, links keep an `href` only for `http` and `https`, and
 //! images are never loaded (they become links: an image URL can track the reader). Then the result goes
 //! through ammonia with the same allow-list, so a bug in the writer still cannot produce a script.
 //!
@@ -50,7 +50,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
 ];
 
 /// The only URL schemes a link may have (also what `open_link` accepts).
-pub const LINK_SCHEMES: &[&str] = &["http", "https", "mailto"];
+pub const LINK_SCHEMES: &[&str] = &["http", "https"];
 
 /// What every link carries: the page it opens learns nothing about the app.
 pub const LINK_REL: &str = "noopener noreferrer";
@@ -87,7 +87,7 @@ pub fn render(md: &str) -> String {
 }
 
 /// The URL a link may point to, normalised (what the browser would resolve), or `None` if it is not an
-/// absolute `http`, `https` or `mailto` URL. Markdown has already decoded entities and escapes, and the
+/// absolute `http` or `https` URL (an e-mail address stays text: the app opens web pages, nothing else). Markdown has already decoded entities and escapes, and the
 /// WHATWG parser drops the tabs, newlines and control characters that hide a `javascript:` scheme.
 pub fn link_target(url: &str) -> Option<Url> {
     let url = Url::parse(url).ok()?;
@@ -218,8 +218,9 @@ impl Writer {
             Tag::Strong => self.out.push_str("<strong>"),
             Tag::Strikethrough => self.out.push_str("<del>"),
             Tag::Link { link_type, dest_url, title, .. } => {
+                // An e-mail autolink stays text: links open web pages only.
                 let target = if link_type == LinkType::Email {
-                    link_target(&format!("mailto:{dest_url}"))
+                    None
                 } else {
                     link_target(&dest_url)
                 };
@@ -427,7 +428,6 @@ mod tests {
             "<br>",
             "<hr>",
             "&nbsp;",
-            "mailto:me@example.com",
             r#"title="a title""#,
         ] {
             assert!(raw.contains(needle), "{needle} missing from {raw}");

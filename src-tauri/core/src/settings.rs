@@ -304,6 +304,14 @@ pub fn data_dir(platform_default: PathBuf) -> PathBuf {
     }
 }
 
+/// The folder for the app's log files: `logs` in `GEMMA_DESK_DATA_DIR` when set, else the platform's log folder.
+pub fn log_dir(platform_default: PathBuf) -> PathBuf {
+    match std::env::var_os("GEMMA_DESK_DATA_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d).join("logs"),
+        _ => platform_default,
+    }
+}
+
 pub struct SettingsStore {
     path: PathBuf,
 }

@@ -145,11 +145,11 @@ fn assert_safe(input: &str, html: &str) {
     }
 }
 
-/// An independent check of a link as the browser would read it: one of three literal prefixes, and no
+/// An independent check of a link as the browser would read it: one of two literal prefixes, and no
 /// character a browser would strip or reinterpret.
 fn safe_href(href: &str) -> bool {
     let plain = href.chars().all(|c| c.is_ascii_graphic());
-    plain && ["http://", "https://", "mailto:"].iter().any(|p| href.starts_with(p))
+    plain && ["http://", "https://"].iter().any(|p| href.starts_with(p))
 }
 
 fn text_of(html: &str) -> String {
@@ -299,17 +299,19 @@ fn raw_html_is_shown_as_text() {
 }
 
 #[test]
-fn only_web_and_mail_links_keep_their_target() {
+fn only_web_links_keep_their_target() {
     for input in HOSTILE.iter().filter(|s| s.starts_with("[click]")) {
         let html = render(input);
-        assert!(hrefs(&html).iter().all(|h| h.starts_with("mailto:")), "{input}: {html}");
+        assert_eq!(hrefs(&html), Vec::<String>::new(), "{input}: {html}");
         assert!(text_of(&html).contains("click"), "the link text stays: {html}");
     }
-    assert_eq!(hrefs(&render("[x](mailto:javascript:alert(1))")), ["mailto:javascript:alert(1)"]);
+    assert_eq!(hrefs(&render("[x](mailto:javascript:alert(1))")), Vec::<String>::new());
     assert_eq!(hrefs(&render("[x](https://example.com/a b)")), Vec::<String>::new(), "not a link in CommonMark");
     assert_eq!(hrefs(&render("[x](<https://example.com/a b>)")), ["https://example.com/a%20b"]);
     assert_eq!(hrefs(&render("<https://example.com>")), ["https://example.com/"]);
-    assert_eq!(hrefs(&render("<user@example.com>")), ["mailto:user@example.com"]);
+    // E-mail addresses stay text: only web pages open from the chat.
+    assert_eq!(hrefs(&render("<user@example.com>")), Vec::<String>::new());
+    assert!(text_of(&render("<user@example.com>")).contains("user@example.com"));
     assert_eq!(hrefs(&render("[r][1]\n\n[1]: http://example.com/x \"T\"")), ["http://example.com/x"]);
     assert_eq!(hrefs(&render("[x](HTTPS://EXAMPLE.COM/Path)")), ["https://example.com/Path"]);
 }
@@ -361,10 +363,10 @@ fn code_language_cannot_inject_attributes() {
 }
 
 #[test]
-fn link_target_accepts_only_web_and_mail() {
+fn link_target_accepts_only_web_pages() {
     assert_eq!(link_target("https://example.com/a?b").unwrap().as_str(), "https://example.com/a?b");
     assert_eq!(link_target("http://example.com").unwrap().as_str(), "http://example.com/");
-    assert!(link_target("mailto:a@example.com").is_some());
+    assert!(link_target("mailto:a@example.com").is_none());
     for bad in [
         "javascript:alert(1)",
         " JavaScript:alert(1)",

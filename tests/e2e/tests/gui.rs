@@ -21,9 +21,15 @@ struct App {
 
 impl App {
     async fn launch(profile: Profile, ollama_host: &str) -> App {
+        Self::launch_with(profile, ollama_host, &[]).await
+    }
+
+    /// Launch with more environment variables for the app (e.g. a D-Bus session).
+    async fn launch_with(profile: Profile, ollama_host: &str, extra: &[(String, String)]) -> App {
         let display = Display::start();
         let mut env = profile.env();
         env.push(("OLLAMA_HOST".into(), ollama_host.into()));
+        env.extend(extra.iter().cloned());
         let (driver, port) = start_driver(&display, &env);
         let mut caps = serde_json::Map::new();
         // The app built with `--features e2e` (see ./dev): it can be sent a file drop.
@@ -93,6 +99,26 @@ impl App {
 
     async fn send(&self, text: &str) {
         self.type_prompt(&format!("{text}{}", char::from(Key::Enter))).await;
+    }
+
+    /// Press `key` with `modifiers` held, as a user does (it goes to whatever has focus).
+    async fn press(&self, modifiers: &[Key], key: impl Into<char>) {
+        self.try_press(modifiers, key).await.unwrap();
+    }
+
+    /// [`App::press`] for a key that may end the app (the WebDriver call then fails).
+    async fn try_press(&self, modifiers: &[Key], key: impl Into<char>) -> Result<(), fantoccini::error::CmdError> {
+        use fantoccini::actions::{KeyAction, KeyActions};
+        let key = key.into();
+        let mut a = KeyActions::new("keys".into());
+        for m in modifiers {
+            a = a.then(KeyAction::Down { value: (*m).into() });
+        }
+        a = a.then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
+        for m in modifiers.iter().rev() {
+            a = a.then(KeyAction::Up { value: (*m).into() });
+        }
+        self.client.perform_actions(a).await
     }
 
     async fn click(&self, css: &str) {
@@ -1003,5 +1029,280 @@ async fn edit_and_resend_keeps_the_first_version_and_a_backup_brings_a_deleted_c
     )
     .await;
     assert_eq!(app.js("return document.querySelectorAll('#conversation-list .conv').length").await, json!(1));
+    app.close().await;
+}
+
+/// Every control's accessible name, as a screen reader would announce it (a simplified accname: aria-label,
+/// aria-labelledby, <label>, the text of a button, title, placeholder). Returns the controls that have none.
+const UNLABELLED: &str = r#"
+const t = (s) => (s || '').replace(/\s+/g, ' ').trim();
+const name = (el) => {
+  if (t(el.getAttribute('aria-label'))) return t(el.getAttribute('aria-label'));
+  const by = el.getAttribute('aria-labelledby');
+  if (by) return t(by.split(/\s+/).map((id) => (document.getElementById(id) || {}).textContent).join(' '));
+  if (el.labels && el.labels.length) return t([...el.labels].map((l) => l.textContent).join(' '));
+  if (['BUTTON', 'SUMMARY', 'A'].includes(el.tagName) && t(el.textContent)) return t(el.textContent);
+  return t(el.title) || t(el.placeholder);
+};
+const controls = [...document.querySelectorAll('button, input, select, textarea, summary, a[href], dialog, pre[tabindex], [role=button]')];
+return controls.filter((el) => !name(el)).map((el) => el.outerHTML.slice(0, 160));
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_control_is_labelled_and_reachable_by_keyboard_and_the_help_sheet_lists_the_shortcuts() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text("Hello **there**."));
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    app.send("hi").await;
+    app.wait(
+        "the answer and its actions",
+        Duration::from_secs(20),
+        "return !document.querySelector('.msg.assistant.streaming') && document.querySelectorAll('.msg.assistant .actions button').length > 0",
+    )
+    .await;
+
+    // F1 opens the sheet, which lists every shortcut the app handles.
+    app.press(&[], Key::F1).await;
+    let rows = app
+        .wait(
+            "the shortcuts sheet",
+            Duration::from_secs(5),
+            "return document.getElementById('shortcuts-dialog').open && document.querySelectorAll('#shortcuts-list tr').length",
+        )
+        .await;
+    assert_eq!(rows, app.js("return Help.rows.length").await);
+    let sheet = app.js("return document.getElementById('shortcuts-list').textContent").await;
+    for needle in ["Ctrl+N", "New chat", "F1", "Ctrl+Q", "Quit", "Esc", "Alt+↑"] {
+        assert!(sheet.as_str().unwrap().contains(needle), "{needle} missing from the sheet: {sheet}");
+    }
+    app.screenshot("shortcuts").await;
+    app.press(&[], Key::Escape).await;
+    app.wait("the sheet to close", Duration::from_secs(5), "return !document.getElementById('shortcuts-dialog').open").await;
+
+    // The shortcuts do what the sheet says.
+    app.press(&[Key::Control], 'k').await;
+    app.wait("search focused", Duration::from_secs(5), "return document.activeElement.id === 'search'").await;
+    app.press(&[Key::Control], ',').await;
+    app.wait("settings open", Duration::from_secs(5), "return document.getElementById('settings').open").await;
+    app.press(&[], Key::Escape).await;
+    app.wait("settings closed", Duration::from_secs(5), "return !document.getElementById('settings').open").await;
+    app.press(&[Key::Control], 'm').await;
+    app.wait("models open", Duration::from_secs(5), "return document.getElementById('models-dialog').open").await;
+    app.press(&[], Key::Escape).await;
+    app.wait("models closed", Duration::from_secs(5), "return !document.getElementById('models-dialog').open").await;
+    app.press(&[Key::Control], 'n').await;
+    app.wait("a new chat", Duration::from_secs(5), "return document.querySelectorAll('#messages .msg').length === 0").await;
+    app.press(&[Key::Alt], Key::Down).await;
+    app.wait(
+        "the conversation again, from the sidebar",
+        Duration::from_secs(5),
+        "return document.querySelectorAll('#messages .msg').length === 2 && !!document.querySelector('.conv[aria-current=true]')",
+    )
+    .await;
+    app.press(&[Key::Control], 'l').await;
+    app.wait("the message box focused", Duration::from_secs(5), "return document.activeElement.id === 'prompt'").await;
+
+    // Tab alone reaches every control on screen, the message actions included.
+    let visible = app
+        .js(
+            "const els = [...document.querySelectorAll('button, input, select, textarea, summary, a[href]')]
+               .filter((el) => !el.disabled && el.getClientRects().length && !el.closest('dialog:not([open])'));
+             els.forEach((el, i) => el.dataset.probe = String(i));
+             return els.length",
+        )
+        .await
+        .as_u64()
+        .unwrap();
+    assert!(visible >= 15, "only {visible} controls on screen?");
+    app.js("document.activeElement && document.activeElement.blur()").await;
+    let mut reached = std::collections::BTreeSet::new();
+    for _ in 0..(visible + 10) {
+        app.press(&[], Key::Tab).await;
+        if let Some(p) = app.js("return document.activeElement.dataset.probe || null").await.as_str() {
+            reached.insert(p.parse::<u64>().unwrap());
+        }
+    }
+    let missed: Vec<Value> = (0..visible)
+        .filter(|i| !reached.contains(i))
+        .map(|i| json!(i))
+        .collect();
+    if !missed.is_empty() {
+        let what = app
+            .js(&format!(
+                "return {missed:?}.map((i) => document.querySelector(`[data-probe=\"${{i}}\"]`).outerHTML.slice(0, 120))"
+            ))
+            .await;
+        panic!("Tab never reached: {what}");
+    }
+
+    // Every control has a name a screen reader can say: in the page and in every dialog.
+    let unlabelled = app.js(UNLABELLED).await;
+    assert_eq!(unlabelled, json!([]), "controls without an accessible name");
+    app.close().await;
+}
+
+/// A session D-Bus of the test's own (the single-instance lock lives there on Linux).
+fn session_bus() -> (Proc, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dbus-daemon is not installed (apt-get install dbus-daemon)");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (Proc(child), line.trim().to_string())
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("xdotool").args(args).env("DISPLAY", display).output().expect("xdotool");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn app_windows(display: &str) -> Vec<String> {
+    xdotool(display, &["search", "--onlyvisible", "--name", "^Gemma Desk$"]).lines().map(str::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_launch_focuses_the_first_and_the_window_comes_back_where_it_was_left() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    let (_bus, address) = session_bus();
+    let bus = vec![("DBUS_SESSION_BUS_ADDRESS".to_string(), address.clone())];
+    let app = App::launch_with(Profile::new(), &emu.url(), &bus).await;
+    app.wait_connected().await;
+    let display = app.display.name.clone();
+    let windows = app_windows(&display);
+    assert_eq!(windows.len(), 1, "one window: {windows:?}");
+    xdotool(&display, &["windowmove", &windows[0], "140", "90"]);
+    xdotool(&display, &["windowsize", &windows[0], "900", "620"]);
+    app.wait(
+        "the window moved and resized",
+        Duration::from_secs(10),
+        "return window.innerWidth === 900 && window.innerHeight === 620 && window.screenX === 140",
+    )
+    .await;
+
+    // A second launch (as from the menu again) hands over to the first and ends; still one window.
+    let mut second = std::process::Command::new(binary("gemma-desk-e2e"));
+    second
+        .envs(app.profile.env())
+        .envs(bus.clone())
+        .env("DISPLAY", &display)
+        .env("OLLAMA_HOST", emu.url())
+        .env("GDK_BACKEND", "x11")
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut second = Proc(second.spawn().unwrap());
+    let status = gemma_desk_e2e::wait_until(Duration::from_secs(20), "the second launch to end", || {
+        second.0.try_wait().unwrap()
+    });
+    assert!(status.success(), "the second launch failed: {status:?}");
+    assert_eq!(app_windows(&display).len(), 1, "still one window");
+    let log_dir = app.profile.dir.path().join("data/app.gemmadesk.desktop/logs");
+    gemma_desk_e2e::wait_until(Duration::from_secs(5), "the first instance to hear of the second", || {
+        read_logs(&log_dir).contains("a second launch asked for the window").then_some(())
+    });
+
+    // Ctrl+Q quits (saving where the window was); the next start puts it back there.
+    let _ = app.try_press(&[Key::Control], 'q').await;
+    gemma_desk_e2e::wait_until(Duration::from_secs(15), "the window to close", || {
+        app_windows(&display).is_empty().then_some(())
+    });
+    assert!(read_logs(&log_dir).contains("quit from the keyboard"));
+    let profile = app.quit().await;
+    let app = App::launch_with(profile, &emu.url(), &bus).await;
+    let display = app.display.name.clone();
+    let windows = app_windows(&display);
+    assert_eq!(windows.len(), 1, "{windows:?}");
+    let geometry = xdotool(&display, &["getwindowgeometry", &windows[0]]);
+    assert!(geometry.contains("Position: 140,90"), "{geometry}");
+    assert!(geometry.contains("Geometry: 900x620"), "{geometry}");
+    app.close().await;
+}
+
+/// Everything in the app's log files.
+fn read_logs(dir: &std::path::Path) -> String {
+    let mut files: Vec<_> = std::fs::read_dir(dir).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    files.sort();
+    files.iter().map(|f| std::fs::read_to_string(f).unwrap_or_default()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_about_box_names_the_licences_and_diagnostics_and_logs_leave_out_conversations_and_secrets() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text("The secret word is MARMALADE-42."));
+    let profile = Profile::new();
+    // A second server whose address carries a password, and a system prompt: neither may leak.
+    let settings = json!({
+        "servers": [
+            { "id": "local", "name": "Local", "kind": "ollama", "base_url": emu.url() },
+            { "id": "team", "name": "Team", "kind": "openai", "base_url": "http://bob:hunter2@10.9.9.9:8000/v1", "has_api_key": true }
+        ],
+        "default_server": "local",
+        "model_options": { "gemma3:4b": { "system_prompt": "Always mention KUMQUAT-7." } }
+    });
+    std::fs::create_dir_all(profile.settings_file().parent().unwrap()).unwrap();
+    std::fs::write(profile.settings_file(), settings.to_string()).unwrap();
+    let app = App::launch(profile, &emu.url()).await;
+    app.wait_connected().await;
+    app.send("Remember PINEAPPLE-17").await;
+    app.wait("the answer", Duration::from_secs(20), "return !document.querySelector('.msg.assistant.streaming') && document.querySelectorAll('.msg.assistant').length === 1").await;
+
+    // About, from the help sheet: version, licence, the model's own terms, the components.
+    app.click("#help-btn").await;
+    app.wait("the sheet", Duration::from_secs(5), "return document.getElementById('shortcuts-dialog').open").await;
+    app.click("#shortcuts-about").await;
+    app.wait("the About box", Duration::from_secs(5), "return document.getElementById('about-dialog').open && document.getElementById('about-version').textContent").await;
+    let about = app.js("return document.getElementById('about-dialog').textContent").await;
+    let about = about.as_str().unwrap();
+    for needle in [env!("CARGO_PKG_VERSION"), "MIT OR Apache-2.0", "Gemma Terms of Use", "not this app's terms"] {
+        assert!(about.contains(needle), "{needle} missing from About: {about}");
+    }
+    let components = app.js("return [...document.querySelectorAll('#about-components li')].map((li) => li.textContent)").await;
+    let components: Vec<&str> = components.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(components.len() > 100, "{} components", components.len());
+    assert!(components.iter().any(|c| c.starts_with("tauri ") && c.contains("Apache-2.0")), "{components:?}");
+    assert!(components.iter().any(|c| c.starts_with("KaTeX ")), "{components:?}");
+    app.screenshot("about").await;
+
+    // Copy diagnostics: shown in the box and put on the clipboard; useful, and nothing private.
+    app.click("#diag-copy").await;
+    let clip = gemma_desk_e2e::wait_until(Duration::from_secs(10), "the diagnostics on the clipboard", || {
+        let out = std::process::Command::new("xclip")
+            .args(["-o", "-selection", "clipboard", "-display", &app.display.name])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.starts_with("Gemma Desk").then_some(text)
+    });
+    for needle in [
+        concat!("Gemma Desk ", env!("CARGO_PKG_VERSION")),
+        "WebView: ",
+        "First paint: ",
+        "Team: openai, http://10.9.9.9:8000/v1, API key in the keychain",
+        "system prompt (25 characters)",
+        "1 conversations, 2 messages",
+        "first paint",
+    ] {
+        assert!(clip.contains(needle), "{needle} missing from the diagnostics:\n{clip}");
+    }
+    for secret in ["PINEAPPLE", "MARMALADE", "KUMQUAT", "hunter2", "bob"] {
+        assert!(!clip.contains(secret), "{secret} leaked into the diagnostics:\n{clip}");
+    }
+    let shown = app.js("return document.getElementById('diag-text').textContent").await;
+    assert_eq!(shown.as_str().unwrap().lines().next(), clip.lines().next(), "what is copied is what is shown");
+
+    // The log file itself: what happened, not what was said.
+    let logs = read_logs(&app.profile.dir.path().join("data/app.gemmadesk.desktop/logs"));
+    assert!(logs.contains("starting") && logs.contains("first paint") && logs.contains("answer finished"), "{logs}");
+    for secret in ["PINEAPPLE", "MARMALADE", "KUMQUAT", "hunter2"] {
+        assert!(!logs.contains(secret), "{secret} leaked into the log:\n{logs}");
+    }
     app.close().await;
 }

@@ -31,6 +31,18 @@ pub struct ConversationView {
     pub messages: Vec<StoredMessage>,
 }
 
+/// What [`Store::stats`] reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreStats {
+    pub schema_version: u32,
+    pub conversations: u64,
+    /// Every version of every message.
+    pub messages: u64,
+    pub images: u64,
+    pub file_bytes: u64,
+    pub wal_bytes: u64,
+}
+
 /// A conversation found by [`Store::search`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SearchHit {
@@ -169,6 +181,28 @@ impl Store {
             Ok(())
         })?;
         self.checkpoint()
+    }
+
+    /// How much is stored, for diagnostics: counts and sizes only, never content.
+    pub fn stats(&self) -> Result<StoreStats> {
+        let conn = self.conn();
+        let count = |table: &str| -> Result<u64> {
+            Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0))? as u64)
+        };
+        let file_bytes = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let wal = {
+            let mut p = self.path().as_os_str().to_owned();
+            p.push("-wal");
+            std::path::PathBuf::from(p)
+        };
+        Ok(StoreStats {
+            schema_version: super::schema::user_version(&conn)?,
+            conversations: count("conversations")?,
+            messages: count("messages")?,
+            images: count("images")?,
+            file_bytes: file_bytes(self.path()),
+            wal_bytes: file_bytes(&wal),
+        })
     }
 
     /// Copies the WAL into the database file and empties it. If another connection is reading, the copy may be

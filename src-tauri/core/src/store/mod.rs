@@ -63,7 +63,7 @@ mod messages;
 mod schema;
 mod stream;
 
-pub use conversations::{Conversation, ConversationView, SearchHit};
+pub use conversations::{Conversation, ConversationView, SearchHit, StoreStats};
 pub use export::ImportReport;
 pub use images::{ImageInput, ImageRef, StoredImage};
 pub use messages::{MessageStatus, NewMessage, StoredMessage};
