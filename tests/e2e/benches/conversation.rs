@@ -1,0 +1,320 @@
+//! A conversation of 2,000 messages: time to open it, and whether scrolling through it stays smooth.
+//!
+//! `cargo bench -p gemma-desk-e2e --bench conversation` (about 1–2 minutes). `GEMMA_DESK_BENCH_APP` picks the
+//! binary (see startup.rs); `GEMMA_DESK_BENCH_MESSAGES=N` changes the size (default 2000).
+//!
+//! Before the app starts, its data folder (`GEMMA_DESK_DATA_DIR`) is filled through the core's `store::Store`
+//! with one conversation of 1,000 questions and 1,000 answers in realistic Markdown (paragraphs, lists, code in
+//! four languages, tables, quotes, some maths; every tenth answer long). Then, in the app under WebDriver:
+//! 1. Open: the conversation is clicked in the sidebar from a script that notes the time; a MutationObserver
+//!    notes when the last message is in the page, and the next animation frame when it is painted. Frames are
+//!    recorded for 3 s more (highlighting code loads and runs after the first paint).
+//! 2. Where the time goes: `open_conversation` called on its own (Rust + IPC), the page's `renderMessages` on
+//!    its own, and — as a diagnosis, not a change to the app — the same with `scrollDown` (ui/app.js) made a
+//!    no-op during the loop, since it forces a layout of the whole list after every message.
+//! 3. Scroll: from the bottom to the top, one window height per animation frame, noting every frame gap.
+mod support;
+
+use gemma_desk_core::store::{NewMessage, Store};
+use gemma_desk_e2e::Profile;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use support::{fmt, median, percentile, Gui, Table};
+
+const OPEN_GOAL_MS: f64 = 1000.0; // "opens smoothly": no stated number; one second is used as the yardstick
+
+/// A small deterministic generator: the same conversation every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const WORDS: &[&str] = &[
+    "the", "model", "answer", "time", "zone", "value", "function", "request", "server", "memory", "stream", "token",
+    "window", "photo", "caption", "format", "result", "error", "simple", "quickly", "because", "usually", "every",
+    "which", "local", "Ollama", "Gemma", "context", "length", "prompt", "return", "string", "number", "list",
+];
+
+fn sentence(r: &mut Rng) -> String {
+    let n = 8 + r.below(14);
+    let mut s: Vec<String> = (0..n).map(|_| r.pick(WORDS).to_string()).collect();
+    if r.below(4) == 0 {
+        let i = r.below(n);
+        s[i] = format!("`{}`", s[i]);
+    }
+    if r.below(5) == 0 {
+        let i = r.below(n);
+        s[i] = format!("**{}**", s[i]);
+    }
+    let mut out = s.join(" ");
+    out[..1].make_ascii_uppercase();
+    out + "."
+}
+
+fn paragraph(r: &mut Rng) -> String {
+    (0..2 + r.below(4)).map(|_| sentence(r)).collect::<Vec<_>>().join(" ")
+}
+
+fn code_block(r: &mut Rng, i: usize) -> String {
+    // Every block differs (the page caches highlighting by text).
+    let (lang, comment) = match r.below(4) {
+        0 => ("rust", "//"),
+        1 => ("python", "#"),
+        2 => ("javascript", "//"),
+        _ => ("bash", "#"),
+    };
+    let body = match lang {
+        "rust" => "fn parse(line: &str) -> Option<(String, u32)> {\n    let (name, n) = line.split_once('=')?;\n    Some((name.trim().to_string(), n.trim().parse().ok()?))\n}\n\nfn main() {\n    for line in std::io::stdin().lines() {\n        if let Some((k, v)) = parse(&line.unwrap()) {\n            println!(\"{k}: {v}\");\n        }\n    }\n}",
+        "python" => "import json\nfrom datetime import datetime, timezone\n\ndef load(path):\n    with open(path, encoding=\"utf-8\") as f:\n        return [json.loads(line) for line in f if line.strip()]\n\nfor item in load(\"events.jsonl\"):\n    at = datetime.fromtimestamp(item[\"ts\"], tz=timezone.utc)\n    print(at.isoformat(), item[\"name\"])",
+        "javascript" => "async function fetchAll(urls) {\n  const results = await Promise.allSettled(urls.map((u) => fetch(u)));\n  return results\n    .filter((r) => r.status === \"fulfilled\")\n    .map((r) => r.value.status);\n}\n\nfetchAll([\"/a\", \"/b\"]).then(console.log);",
+        _ => "#!/bin/sh\nset -eu\nfor f in *.jpg; do\n  convert \"$f\" -resize 896x896 \"small/$f\"\ndone\necho \"done: $(ls small | wc -l) files\"",
+    };
+    format!("```{lang}\n{comment} answer {i}, part {}\n{}\n```", r.below(1000), body)
+}
+
+fn answer(r: &mut Rng, i: usize) -> String {
+    let mut parts = vec![paragraph(r)];
+    let blocks = if i % 10 == 0 { 9 } else { 1 + r.below(3) };
+    for _ in 0..blocks {
+        parts.push(match r.below(7) {
+            0 => (0..3 + r.below(4)).map(|_| format!("- {}", sentence(r))).collect::<Vec<_>>().join("\n"),
+            1 => (1..=3 + r.below(3)).map(|k| format!("{k}. {}", sentence(r))).collect::<Vec<_>>().join("\n"),
+            2 | 3 => code_block(r, i),
+            4 => {
+                let mut t = "| Zone | Offset | Local time |\n| --- | --- | --- |".to_string();
+                for _ in 0..3 + r.below(4) {
+                    t += &format!("\n| {} | +{:02}:00 | {:02}:{:02} |", r.pick(WORDS), r.below(14), r.below(24), r.below(60));
+                }
+                t
+            }
+            5 => format!("> {}", sentence(r)),
+            _ => format!("### {}\n\n{} The offset is $\\Delta t = t_{{{i}}} - t_1$ hours.", r.pick(WORDS), paragraph(r)),
+        });
+        parts.push(paragraph(r));
+    }
+    parts.join("\n\n")
+}
+
+fn question(r: &mut Rng) -> String {
+    let q = [
+        "How do I convert this time to Tokyo time?",
+        "Can you write a function that parses these lines?",
+        "What does this error mean, and how do I fix it?",
+        "Summarise the differences in a table, please.",
+        "Why is my script slow on large folders?",
+    ];
+    format!("{} {}", q[r.below(q.len())], if r.below(3) == 0 { sentence(r) } else { String::new() })
+}
+
+/// Fills a new store in `dir` with one conversation of `n` messages; returns (its id, characters, seconds).
+fn fill(dir: &std::path::Path, n: usize) -> (i64, usize, f64) {
+    let started = Instant::now();
+    let store = Store::open(dir).expect("open the store");
+    let conv = store.create_conversation("Benchmark: a long conversation").unwrap();
+    let mut r = Rng(0x9e3779b97f4a7c15);
+    let mut chars = 0;
+    for i in 0..n / 2 {
+        let q = question(&mut r);
+        let a = answer(&mut r, i);
+        chars += q.len() + a.len();
+        store.append(conv.id, NewMessage::user(q)).unwrap();
+        store.append(conv.id, NewMessage::assistant(a, "gemma3:4b")).unwrap();
+    }
+    (conv.id, chars, started.elapsed().as_secs_f64())
+}
+
+const CLICK_AND_WATCH: &str = r#"
+  const b = window.__bench, want = arguments[0];
+  b.opened = null; b.painted = null;
+  const list = document.getElementById('messages');
+  const obs = new MutationObserver(() => {
+    if (b.opened !== null || list.querySelectorAll('.msg').length < want) return;
+    const last = [...list.querySelectorAll('.msg')].pop().querySelector('.body');
+    if (!last || !last.innerHTML) return;
+    b.opened = b.now();
+    obs.disconnect();
+    requestAnimationFrame(() => { b.painted = b.now(); });
+  });
+  obs.observe(list, { childList: true });
+  b.clicked = b.now();
+  document.querySelector('#conversation-list .conv').click();
+  return b.clicked;
+"#;
+
+/// The parts on their own: the command, then building the page from its result (with and without the
+/// per-message `scrollDown`). Each runs as one task; the next frame after it is noted too.
+const PARTS: &str = r#"
+  const b = window.__bench, id = arguments[0], mode = arguments[1];
+  b.part = null;
+  if (mode === 'ipc') {
+    const t = b.now();
+    window.__TAURI__.core.invoke('open_conversation', { id, message: null }).then((v) => {
+      const done = b.now();
+      b.view = v;
+      b.part = { ms: done - t, bytes: JSON.stringify(v).length, messages: v.messages.length };
+    });
+    return true;
+  }
+  const messages = b.view.messages;
+  const real = window.scrollDown;
+  if (mode === 'render-no-scroll') window.scrollDown = () => {};
+  const t = b.now();
+  renderMessages(messages);
+  window.scrollDown = real;
+  real(true);
+  const built = b.now();
+  requestAnimationFrame(() => { b.part = { ms: built - t, painted: b.now() - t, sameBinding: real === scrollDown }; });
+  return true;
+"#;
+
+const SCROLL_UP: &str = r#"
+  const b = window.__bench, m = document.getElementById('messages');
+  m.scrollTop = m.scrollHeight;
+  b.scroll = null;
+  let steps = 0;
+  requestAnimationFrame(() => {
+    const start = b.now();
+    const step = () => {
+      m.scrollTop = Math.max(0, m.scrollTop - m.clientHeight);
+      steps++;
+      if (m.scrollTop > 0) requestAnimationFrame(step);
+      else requestAnimationFrame(() => { b.scroll = { start, end: b.now(), steps, height: m.scrollHeight, view: m.clientHeight }; });
+    };
+    step();
+  });
+  return true;
+"#;
+
+async fn wait_part(gui: &Gui, what: &str) -> Value {
+    gui.wait(what, Duration::from_secs(60), "return window.__bench.part").await
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    support::print_machine();
+    let app = support::app_binary();
+    let n: usize = std::env::var("GEMMA_DESK_BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let profile = Profile::new();
+    let data_dir = profile.dir.path().join("data");
+    let (conv_id, chars, fill_secs) = fill(&data_dir, n);
+    println!(
+        "filled: {n} messages, {:.1} MB of text, in {fill_secs:.1} s through Store::append (each a committed, fsynced transaction)",
+        chars as f64 / 1e6
+    );
+    let emu = gemma_desk_e2e::emulator::Emulator::start();
+    let env = support::app_env(&profile, &data_dir, &emu.url());
+    let gui = Gui::launch(&app, &env).await;
+    gui.wait_connected().await;
+    gui.wait("the conversation in the sidebar", Duration::from_secs(30), "return document.querySelector('#conversation-list .conv')")
+        .await;
+    gui.js(support::FRAME_RECORDER).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // ---- 1. open it as a user does ----
+    let clicked = gui.js_with(CLICK_AND_WATCH, vec![json!(n)]).await.as_f64().unwrap();
+    let r = gui
+        .wait("the last message painted", Duration::from_secs(120), "const b = window.__bench; return b.painted && [b.opened, b.painted]")
+        .await;
+    let (opened, painted) = (r[0].as_f64().unwrap(), r[1].as_f64().unwrap());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let frames = support::as_f64s(&gui.js("return window.__bench.frames").await);
+    let after = support::frame_gaps(&frames, painted, painted + 3000.0);
+    let long_after: Vec<f64> = after.iter().copied().filter(|&g| g > 50.0).collect();
+    let at_bottom = gui
+        .js("const m = document.getElementById('messages'); return m.scrollHeight - m.scrollTop - m.clientHeight < 80")
+        .await;
+    gui.screenshot("bench-conversation-open").await;
+
+    // ---- 2. where the time goes ----
+    gui.js_with(PARTS, vec![json!(conv_id), json!("ipc")]).await;
+    let ipc = wait_part(&gui, "open_conversation alone").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    gui.js_with(PARTS, vec![json!(conv_id), json!("render")]).await;
+    let render = wait_part(&gui, "renderMessages alone").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    gui.js_with(PARTS, vec![json!(conv_id), json!("render-no-scroll")]).await;
+    let no_scroll = wait_part(&gui, "renderMessages without scrollDown").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // ---- 3. scroll to the top ----
+    gui.js("window.__bench.frames = []").await;
+    gui.js(SCROLL_UP).await;
+    let s = gui.wait("the scroll to the top", Duration::from_secs(120), "return window.__bench.scroll").await;
+    let frames = support::as_f64s(&gui.js("return window.__bench.frames").await);
+    let (start, end) = (s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap());
+    let gaps = support::frame_gaps(&frames, start, end);
+    let steps = s["steps"].as_f64().unwrap();
+
+    let mut t = Table::new(
+        &format!("Opening a conversation of {n} messages ({:.1} MB of Markdown)", chars as f64 / 1e6),
+        &["figure", "measured"],
+    );
+    t.row(vec!["click → last message in the page (ms)".into(), fmt(opened - clicked)]);
+    t.row(vec!["click → painted (ms)".into(), fmt(painted - clicked)]);
+    t.row(vec![
+        "after the paint: frames > 50 ms in the next 3 s (longest, ms)".into(),
+        format!("{} ({})", long_after.len(), fmt(support::max(&after))),
+    ]);
+    t.row(vec!["opened scrolled to the bottom".into(), at_bottom.to_string()]);
+    t.row(vec![
+        "part: open_conversation command alone, Rust + IPC (ms; JSON size)".into(),
+        format!("{} ({:.1} MB)", fmt(ipc["ms"].as_f64().unwrap_or(f64::NAN)), ipc["bytes"].as_f64().unwrap_or(0.0) / 1e6),
+    ]);
+    t.row(vec![
+        "part: renderMessages alone, as the app does it (ms; to painted)".into(),
+        format!("{} ({})", fmt(render["ms"].as_f64().unwrap_or(f64::NAN)), fmt(render["painted"].as_f64().unwrap_or(f64::NAN))),
+    ]);
+    t.row(vec![
+        "diagnosis: renderMessages with scrollDown a no-op in the loop (ms; to painted)".into(),
+        format!(
+            "{} ({}){}",
+            fmt(no_scroll["ms"].as_f64().unwrap_or(f64::NAN)),
+            fmt(no_scroll["painted"].as_f64().unwrap_or(f64::NAN)),
+            if no_scroll["sameBinding"] == json!(true) { "" } else { " [the stub did not take: ignore]" }
+        ),
+    ]);
+    t.print();
+
+    let mut sc = Table::new(
+        "Scrolling from the bottom to the top, one window height per frame",
+        &["steps", "time (ms)", "at 60 fps it would take (ms)", "frame gap median / p95 / max (ms)", "frames > 50 ms"],
+    );
+    sc.row(vec![
+        format!("{steps:.0} ({:.0} px of {:.0} px windows)", s["height"].as_f64().unwrap_or(0.0), s["view"].as_f64().unwrap_or(0.0)),
+        fmt(end - start),
+        fmt(steps * 1000.0 / 60.0),
+        format!("{} / {} / {}", fmt(median(&gaps)), fmt(percentile(&gaps, 95.0)), fmt(support::max(&gaps))),
+        gaps.iter().filter(|&&g| g > 50.0).count().to_string(),
+    ]);
+    sc.print();
+
+    let open_ms = painted - clicked;
+    let mut g = Table::new("Summary", &["figure", "goal", "measured", "verdict"]);
+    g.row(vec![
+        format!("time to open {n} messages (click → painted)"),
+        format!("smooth; ≤ {OPEN_GOAL_MS:.0} ms used as the yardstick"),
+        format!("{} ms", fmt(open_ms)),
+        support::verdict(open_ms, OPEN_GOAL_MS, "ms"),
+    ]);
+    let long = gaps.iter().filter(|&&g| g > 50.0).count();
+    g.row(vec![
+        "scrolling it: frames > 50 ms".into(),
+        "none".into(),
+        format!("{long} (longest {} ms)", fmt(support::max(&gaps))),
+        if long == 0 { "met".into() } else { format!("MISSED: {long} frames over 50 ms") },
+    ]);
+    g.print();
+    gui.close().await;
+}
