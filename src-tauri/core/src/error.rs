@@ -140,7 +140,10 @@ impl Error {
             Error::Protocol { detail } => format!("Ollama 的回复无法识别：{detail}"),
             Error::Cancelled => "已停止".into(),
             Error::Keychain(detail) => format!("无法使用系统钥匙串：{detail}"),
-            Error::BadInput { path, reason } => format!("{path}：{reason}"),
+            // Image reasons are kept in English; those with a translation are shown in Chinese.
+            Error::BadInput { path, reason } => {
+                format!("{path}：{}", crate::images::reason_zh(reason).unwrap_or_else(|| reason.clone()))
+            }
             Error::Storage { detail } => format!("无法使用对话数据库：{detail}"),
             Error::StorageReadOnly { found, supported } => format!(
                 "对话数据库由更新版本的 Gemma Desk 写入（架构版本 {found}，本版本最高支持 {supported}），因此以只读方式打开"

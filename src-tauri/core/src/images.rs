@@ -6,7 +6,8 @@
 //! compactly and base64-encoded with the standard alphabet and no `data:` prefix.
 //!
 //! - **Formats** are recognised from the bytes, never the file name: JPEG (baseline, progressive, CMYK), PNG (8/16-bit,
-//!   alpha), WebP, GIF (first frame), BMP, TIFF, HEIC/HEIF and AVIF (through the system libheif). SVG and other
+//!   alpha), WebP, GIF (first frame), BMP, TIFF, HEIC/HEIF and AVIF (through the system libheif, with the `heic`
+//!   feature; without it they get [`ImageError::NotInThisBuild`], which says to convert them). SVG and other
 //!   known-but-unsupported formats get an error that names them.
 //! - **Decompression bombs** are refused before anything large is allocated: the dimensions are read from the header
 //!   ([`probe`]) and checked against [`PrepareOptions::max_pixels`]; decoders also get a memory budget
@@ -33,7 +34,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 use serde::Serialize;
 
-use crate::Error;
+use crate::{Error, Lang};
 
 /// The long side images are shrunk to when the model does not say: Gemma 3's vision input is 896×896.
 pub const DEFAULT_MAX_SIDE: u32 = 896;
@@ -231,6 +232,14 @@ pub enum ImageError {
     /// A recognised image format (or variant) that cannot be decoded here.
     #[error("{0} images are not supported")]
     Unsupported(String),
+    /// HEIC/HEIF or AVIF in a build made without libheif (the `heic` feature is off: macOS, Windows and the
+    /// Ubuntu 22.04-built .deb, see docs/releasing.md). Says what to do instead; in Chinese through [`Self::message`].
+    #[error(
+        "this build of Gemma Desk cannot read {0} photos: convert the photo to JPEG first (on a Mac: open it in \
+         Preview, File › Export…, Format: JPEG; on an iPhone, Settings › Camera › Formats › Most Compatible takes \
+         new photos as JPEG)"
+    )]
+    NotInThisBuild(&'static str),
     /// The data ends before the image does.
     #[error("the file is truncated: the image data ends early")]
     Truncated,
@@ -253,6 +262,17 @@ pub enum ImageError {
 }
 
 impl ImageError {
+    /// The reason in `lang`. Only [`ImageError::NotInThisBuild`] has a Chinese text so far; the others are English.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ImageError::NotInThisBuild(name), Lang::Zh) => format!(
+                "此版本的 Gemma Desk 无法读取 {name} 照片：请先把照片转换为 JPEG（Mac：用“预览”打开，选择“文件 › \
+                 导出…”，格式选 JPEG；iPhone：“设置 › 相机 › 格式 › 兼容性最佳”会把新拍的照片存为 JPEG）"
+            ),
+            _ => self.to_string(),
+        }
+    }
+
     /// This error as the crate's error for `path` (`BadInput`: exit code 5 in the CLI).
     pub fn for_path(self, path: &Path) -> Error {
         Error::BadInput { path: path.display().to_string(), reason: self.to_string() }
@@ -918,10 +938,35 @@ fn encode_png(pixels: &Pixels, width: u32, height: u32) -> Result<Vec<u8>, Image
     Ok(out)
 }
 
+/// An [`ImageError`]'s reason as kept in [`Error::BadInput`] (English), in Chinese when it has a translation.
+pub(crate) fn reason_zh(reason: &str) -> Option<String> {
+    ["HEIC/HEIF", "AVIF"]
+        .into_iter()
+        .map(ImageError::NotInThisBuild)
+        .find(|e| e.to_string() == reason)
+        .map(|e| e.message(Lang::Zh))
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // HEIC/HEIF/AVIF through libheif
 // ---------------------------------------------------------------------------------------------------------------
 
+/// Without the `heic` feature (no libheif to link): the formats are still recognised, so that such a photo gets an
+/// error that says what to do rather than "not an image".
+#[cfg(not(feature = "heic"))]
+mod heif {
+    use super::*;
+
+    pub(super) fn dimensions(_data: &[u8], format: SourceFormat) -> Result<(u32, u32), ImageError> {
+        Err(ImageError::NotInThisBuild(format.display_name()))
+    }
+
+    pub(super) fn decode(_data: &[u8], format: SourceFormat, _opts: &PrepareOptions) -> Result<Decoded, ImageError> {
+        Err(ImageError::NotInThisBuild(format.display_name()))
+    }
+}
+
+#[cfg(feature = "heic")]
 mod heif {
     use super::*;
     use libheif_rs::{ColorSpace, DecodingOptions, HeifContext, HeifErrorCode, HeifErrorSubCode, LibHeif, RgbChroma};
@@ -1171,5 +1216,32 @@ mod tests {
         let bad = ImageError::Empty.for_path(Path::new("/x/empty.jpg"));
         assert_eq!(bad.to_string(), "/x/empty.jpg: the file is empty");
         assert_eq!(bad.exit_code(), 5);
+    }
+
+    #[test]
+    fn a_build_without_libheif_says_to_convert_in_both_languages() {
+        let e = ImageError::NotInThisBuild(SourceFormat::Heic.display_name());
+        let en = e.to_string();
+        assert!(en.starts_with("this build of Gemma Desk cannot read HEIC/HEIF photos: convert the photo to JPEG"));
+        let zh = e.message(Lang::Zh);
+        assert!(zh.starts_with("此版本的 Gemma Desk 无法读取 HEIC/HEIF 照片：请先把照片转换为 JPEG"), "{zh}");
+        assert_eq!(e.message(Lang::En), en);
+        assert_eq!(reason_zh(&en), Some(zh.clone()));
+        assert_eq!(reason_zh("the file is empty"), None);
+        // Through the crate's error, as the CLI shows it: the path, then the reason in the user's language.
+        let bad = e.for_path(Path::new("/x/IMG_0001.HEIC"));
+        assert_eq!(bad.exit_code(), 5);
+        assert_eq!(bad.message(Lang::En), format!("/x/IMG_0001.HEIC: {en}"));
+        assert_eq!(bad.message(Lang::Zh), format!("/x/IMG_0001.HEIC：{zh}"));
+    }
+
+    #[cfg(not(feature = "heic"))]
+    #[test]
+    fn heif_family_files_are_recognised_but_not_read_without_libheif() {
+        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
+        assert_eq!(detect_format(heic), Ok(SourceFormat::Heic));
+        assert_eq!(probe(heic), Err(ImageError::NotInThisBuild("HEIC/HEIF")));
+        let avif = b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf";
+        assert_eq!(prepare_bytes(avif, &PrepareOptions::default()), Err(ImageError::NotInThisBuild("AVIF")));
     }
 }
