@@ -4,6 +4,8 @@
 # package and check that nothing it installed is left.
 #   tests/deb/run.sh [FILE.deb]   test that package (default: the one `cargo tauri build --bundles deb` made)
 #   tests/deb/run.sh --build      build the .deb first (`cargo tauri build --bundles deb`), then test it
+#   tests/deb/run.sh --build-debug   the same package built from the dev profile (`cargo tauri build --debug`):
+#                                 what CI tests, reusing the test build's compiled dependencies
 # Installs and removes the package `gemma-desk` system-wide (root, or sudo). Needs xvfb, xdotool, imagemagick,
 # x11-utils, desktop-file-utils and dbus-daemon (./dev test installs them). Screenshot: tests/deb/artifacts/.
 set -euo pipefail
@@ -15,14 +17,17 @@ fail() { printf '\033[1;31mFAIL: %s\033[0m\n' "$*" >&2; exit 1; }
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 apt_get() { DEBIAN_FRONTEND=noninteractive $sudo apt-get "$@"; }
-bundle_dir="${CARGO_TARGET_DIR:-$PWD/target}/release/bundle/deb"
+profile=release
+[ "${1:-}" = --build-debug ] && profile=debug
+bundle_dir="${CARGO_TARGET_DIR:-$PWD/target}/$profile/bundle/deb"
 artifacts="$PWD/tests/deb/artifacts"
 
 deb="${1:-}"
-if [ "$deb" = --build ]; then
-  say "Building the .deb (cargo tauri build --bundles deb)"
+if [ "$deb" = --build ] || [ "$deb" = --build-debug ]; then
+  say "Building the .deb ($profile profile: cargo tauri build --bundles deb)"
   start=$SECONDS
-  cargo tauri build --bundles deb -- --locked
+  if [ "$profile" = debug ]; then cargo tauri build --debug --bundles deb -- --locked
+  else cargo tauri build --bundles deb -- --locked; fi
   say "Built in $((SECONDS - start)) s"
   deb=""
 fi
