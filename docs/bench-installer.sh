@@ -32,7 +32,8 @@ awk -v b="$bytes" -v g="$goal" 'BEGIN {
 }'
 awk -v k="$installed_kib" 'BEGIN { printf "Installed-Size: %d KiB = %.2f MB (the control field apt shows)\n", k, k * 1024 / 1e6 }'
 echo "largest files in the package (uncompressed bytes):"
-dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print $3, $6 }' | sort -rn | head -8 | awk '{ printf "  %12d  %s\n", $1, $2 }'
+dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { size = $3; $1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); print size "\t" $0 }' \
+  | sort -rn | head -8 | awk -F '\t' '{ printf "  %12d  %s\n", $1, $2 }'
 echo "depends (installed separately, not counted above):"
 dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ */  /'
 

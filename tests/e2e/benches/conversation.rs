@@ -1,18 +1,23 @@
 //! A conversation of 2,000 messages: time to open it, and whether scrolling through it stays smooth.
 //!
-//! `cargo bench -p gemma-desk-e2e --bench conversation` (about 1–2 minutes). `GEMMA_DESK_BENCH_APP` picks the
-//! binary (see startup.rs); `GEMMA_DESK_BENCH_MESSAGES=N` changes the size (default 2000).
+//! `cargo bench -p gemma-desk-e2e --bench conversation` (about 2 minutes with the release app, more with a debug
+//! one). `GEMMA_DESK_BENCH_APP` picks the binary (see startup.rs); `GEMMA_DESK_BENCH_MESSAGES=N` changes the size
+//! (default 2000).
 //!
 //! Before the app starts, its data folder (`GEMMA_DESK_DATA_DIR`) is filled through the core's `store::Store`
 //! with one conversation of 1,000 questions and 1,000 answers in realistic Markdown (paragraphs, lists, code in
-//! four languages, tables, quotes, some maths; every tenth answer long). Then, in the app under WebDriver:
-//! 1. Open: the conversation is clicked in the sidebar from a script that notes the time; a MutationObserver
-//!    notes when the last message is in the page, and the next animation frame when it is painted. Frames are
-//!    recorded for 3 s more (highlighting code loads and runs after the first paint).
-//! 2. Where the time goes: `open_conversation` called on its own (Rust + IPC), the page's `renderMessages` on
-//!    its own, and — as a diagnosis, not a change to the app — the same with `scrollDown` (ui/app.js) made a
-//!    no-op during the loop, since it forces a layout of the whole list after every message.
-//! 3. Scroll: from the bottom to the top, one window height per animation frame, noting every frame gap.
+//! four languages, tables, quotes, some maths; every tenth answer long; every code block different). Then:
+//! 0. In this process: what the `open_conversation` command does in Rust (read the store, render each answer's
+//!    Markdown, serialise to JSON), timed part by part.
+//! 1. Open, in the app under WebDriver: the conversation is clicked in the sidebar from a script that notes the
+//!    time; a MutationObserver notes when the last message is in the page, and the next animation frame when it is
+//!    painted. Frames are recorded for 3 s more (highlighting code loads and runs after the first paint).
+//! 2. Where the time goes: `open_conversation` invoked on its own from the page (Rust + IPC), and — as a
+//!    diagnosis, not a change to the app — the page's `renderMessages` with `scrollDown` (ui/app.js) made a no-op
+//!    during the loop, since it forces a layout of the whole list after every message it adds.
+//! 3. Scroll: from the bottom towards the top, one window height per animation frame, for at most 30 s, noting
+//!    every frame gap; then the same with only the last 100 messages displayed (a diagnosis: the cost per frame
+//!    grows with the number of messages in the page).
 mod support;
 
 use gemma_desk_core::store::{NewMessage, Store};
@@ -118,6 +123,26 @@ fn question(r: &mut Rng) -> String {
     format!("{} {}", q[r.below(q.len())], if r.below(3) == 0 { sentence(r) } else { String::new() })
 }
 
+/// What `open_conversation` does in Rust, timed in this process (no IPC): (reading the store, rendering every
+/// answer's Markdown, serialising the view to JSON) in ms, and the JSON's size.
+fn rust_side(dir: &std::path::Path, id: i64) -> (f64, f64, f64, usize) {
+    let store = Store::open(dir).unwrap();
+    let t = Instant::now();
+    let view = store.open_conversation(id).unwrap();
+    let read = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let html: Vec<Option<String>> = view
+        .messages
+        .iter()
+        .map(|m| (m.role == gemma_desk_core::Role::Assistant).then(|| gemma_desk_core::markdown::render(&m.content)))
+        .collect();
+    let render = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let json = serde_json::to_string(&(&view, &html)).unwrap();
+    let serialise = t.elapsed().as_secs_f64() * 1e3;
+    (read, render, serialise, json.len())
+}
+
 /// Fills a new store in `dir` with one conversation of `n` messages; returns (its id, characters, seconds).
 fn fill(dir: &std::path::Path, n: usize) -> (i64, usize, f64) {
     let started = Instant::now();
@@ -145,7 +170,10 @@ const CLICK_AND_WATCH: &str = r#"
     if (!last || !last.innerHTML) return;
     b.opened = b.now();
     obs.disconnect();
-    requestAnimationFrame(() => { b.painted = b.now(); });
+    requestAnimationFrame(() => {
+      b.painted = b.now();
+      b.fromBottomAtPaint = list.scrollHeight - list.scrollTop - list.clientHeight;
+    });
   });
   obs.observe(list, { childList: true });
   b.clicked = b.now();
@@ -183,18 +211,25 @@ const SCROLL_UP: &str = r#"
   const b = window.__bench, m = document.getElementById('messages');
   m.scrollTop = m.scrollHeight;
   b.scroll = null;
-  let steps = 0;
+  b.scrolling = { steps: 0, top: m.scrollTop };
   requestAnimationFrame(() => {
     const start = b.now();
+    const finish = (why) => requestAnimationFrame(() => {
+      b.scroll = { start, end: b.now(), steps: b.scrolling.steps, height: m.scrollHeight, view: m.clientHeight, why };
+    });
     const step = () => {
-      m.scrollTop = Math.max(0, m.scrollTop - m.clientHeight);
-      steps++;
-      if (m.scrollTop > 0) requestAnimationFrame(step);
-      else requestAnimationFrame(() => { b.scroll = { start, end: b.now(), steps, height: m.scrollHeight, view: m.clientHeight }; });
+      const before = m.scrollTop;
+      m.scrollTop = Math.max(0, before - m.clientHeight);
+      b.scrolling.steps++;
+      b.scrolling.top = m.scrollTop;
+      if (m.scrollTop <= 0) finish('top');
+      else if (m.scrollTop >= before) finish('stuck at ' + m.scrollTop);
+      else if (b.now() - start > arguments[0]) finish('stopped after ' + arguments[0] / 1000 + ' s, ' + Math.round(100 * (1 - m.scrollTop / m.scrollHeight)) + '% of the way up');
+      else requestAnimationFrame(step);
     };
     step();
   });
-  return true;
+  return [m.scrollHeight, m.clientHeight, m.scrollTop];
 "#;
 
 async fn wait_part(gui: &Gui, what: &str) -> Value {
@@ -213,6 +248,13 @@ async fn main() {
         "filled: {n} messages, {:.1} MB of text, in {fill_secs:.1} s through Store::append (each a committed, fsynced transaction)",
         chars as f64 / 1e6
     );
+    // The same reading, rendering and serialising the command does, timed here: the IPC is the rest.
+    let mut rust = Vec::new();
+    for _ in 0..3 {
+        rust.push(rust_side(&data_dir, conv_id));
+    }
+    rust.sort_by(|a, b| (a.0 + a.1 + a.2).total_cmp(&(b.0 + b.1 + b.2)));
+    let (read_ms, render_ms, json_ms, json_len) = rust[1];
     let emu = gemma_desk_e2e::emulator::Emulator::start();
     let env = support::app_env(&profile, &data_dir, &emu.url());
     let gui = Gui::launch(&app, &env).await;
@@ -232,8 +274,8 @@ async fn main() {
     let frames = support::as_f64s(&gui.js("return window.__bench.frames").await);
     let after = support::frame_gaps(&frames, painted, painted + 3000.0);
     let long_after: Vec<f64> = after.iter().copied().filter(|&g| g > 50.0).collect();
-    let at_bottom = gui
-        .js("const m = document.getElementById('messages'); return m.scrollHeight - m.scrollTop - m.clientHeight < 80")
+    let from_bottom = gui
+        .js("const m = document.getElementById('messages'); return [window.__bench.fromBottomAtPaint, m.scrollHeight - m.scrollTop - m.clientHeight]")
         .await;
     gui.screenshot("bench-conversation-open").await;
 
@@ -241,21 +283,9 @@ async fn main() {
     gui.js_with(PARTS, vec![json!(conv_id), json!("ipc")]).await;
     let ipc = wait_part(&gui, "open_conversation alone").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    gui.js_with(PARTS, vec![json!(conv_id), json!("render")]).await;
-    let render = wait_part(&gui, "renderMessages alone").await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     gui.js_with(PARTS, vec![json!(conv_id), json!("render-no-scroll")]).await;
     let no_scroll = wait_part(&gui, "renderMessages without scrollDown").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-
-    // ---- 3. scroll to the top ----
-    gui.js("window.__bench.frames = []").await;
-    gui.js(SCROLL_UP).await;
-    let s = gui.wait("the scroll to the top", Duration::from_secs(120), "return window.__bench.scroll").await;
-    let frames = support::as_f64s(&gui.js("return window.__bench.frames").await);
-    let (start, end) = (s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap());
-    let gaps = support::frame_gaps(&frames, start, end);
-    let steps = s["steps"].as_f64().unwrap();
 
     let mut t = Table::new(
         &format!("Opening a conversation of {n} messages ({:.1} MB of Markdown)", chars as f64 / 1e6),
@@ -267,17 +297,23 @@ async fn main() {
         "after the paint: frames > 50 ms in the next 3 s (longest, ms)".into(),
         format!("{} ({})", long_after.len(), fmt(support::max(&after))),
     ]);
-    t.row(vec!["opened scrolled to the bottom".into(), at_bottom.to_string()]);
+    t.row(vec![
+        "distance from the bottom when painted / 3 s later (px)".into(),
+        format!("{} / {}", fmt(from_bottom[0].as_f64().unwrap_or(f64::NAN)), fmt(from_bottom[1].as_f64().unwrap_or(f64::NAN))),
+    ]);
+    t.row(vec![
+        format!(
+            "part: in Rust (this process, {} build): read the store / render Markdown / to JSON (ms)",
+            if cfg!(debug_assertions) { "debug" } else { "release" }
+        ),
+        format!("{} / {} / {} ({:.1} MB)", fmt(read_ms), fmt(render_ms), fmt(json_ms), json_len as f64 / 1e6),
+    ]);
     t.row(vec![
         "part: open_conversation command alone, Rust + IPC (ms; JSON size)".into(),
         format!("{} ({:.1} MB)", fmt(ipc["ms"].as_f64().unwrap_or(f64::NAN)), ipc["bytes"].as_f64().unwrap_or(0.0) / 1e6),
     ]);
     t.row(vec![
-        "part: renderMessages alone, as the app does it (ms; to painted)".into(),
-        format!("{} ({})", fmt(render["ms"].as_f64().unwrap_or(f64::NAN)), fmt(render["painted"].as_f64().unwrap_or(f64::NAN))),
-    ]);
-    t.row(vec![
-        "diagnosis: renderMessages with scrollDown a no-op in the loop (ms; to painted)".into(),
+        "diagnosis: the same render with scrollDown a no-op in the loop, highlighting loaded (ms; to painted)".into(),
         format!(
             "{} ({}){}",
             fmt(no_scroll["ms"].as_f64().unwrap_or(f64::NAN)),
@@ -287,18 +323,45 @@ async fn main() {
     ]);
     t.print();
 
+    // ---- 3. scroll to the top (at most 30 s), then the same with only the last 100 messages displayed ----
     let mut sc = Table::new(
         "Scrolling from the bottom to the top, one window height per frame",
-        &["steps", "time (ms)", "at 60 fps it would take (ms)", "frame gap median / p95 / max (ms)", "frames > 50 ms"],
+        &["messages displayed", "steps", "time (ms)", "at 60 fps (ms)", "frame gap median / p95 / max (ms)", "frames > 50 ms", "ended"],
     );
-    sc.row(vec![
-        format!("{steps:.0} ({:.0} px of {:.0} px windows)", s["height"].as_f64().unwrap_or(0.0), s["view"].as_f64().unwrap_or(0.0)),
-        fmt(end - start),
-        fmt(steps * 1000.0 / 60.0),
-        format!("{} / {} / {}", fmt(median(&gaps)), fmt(percentile(&gaps, 95.0)), fmt(support::max(&gaps))),
-        gaps.iter().filter(|&&g| g > 50.0).count().to_string(),
-    ]);
+    let mut main_gaps = Vec::new();
+    for (label, prep) in [
+        (format!("all {n}"), "return 1"),
+        (
+            "last 100 (diagnosis: the rest display:none)".to_string(),
+            "const all = [...document.querySelectorAll('#messages .msg')]; all.slice(0, all.length - 100).forEach((e) => { e.style.display = 'none'; }); return 1",
+        ),
+    ] {
+        gui.js(prep).await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        gui.js("window.__bench.frames = []").await;
+        gui.js_with(SCROLL_UP, vec![json!(30000)]).await;
+        // No polling while it scrolls (each WebDriver call is a task on the page's thread).
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let s = gui.wait("the scroll to the top", Duration::from_secs(60), "return window.__bench.scroll").await;
+        let frames = support::as_f64s(&gui.js("return window.__bench.frames").await);
+        let (start, end) = (s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap());
+        let gaps = support::frame_gaps(&frames, start, end);
+        let steps = s["steps"].as_f64().unwrap();
+        sc.row(vec![
+            label,
+            format!("{steps:.0} of {:.0} px", s["view"].as_f64().unwrap_or(0.0)),
+            fmt(end - start),
+            fmt(steps * 1000.0 / 60.0),
+            format!("{} / {} / {}", fmt(median(&gaps)), fmt(percentile(&gaps, 95.0)), fmt(support::max(&gaps))),
+            gaps.iter().filter(|&&g| g > 50.0).count().to_string(),
+            s["why"].as_str().unwrap_or("").to_string(),
+        ]);
+        if main_gaps.is_empty() {
+            main_gaps = gaps;
+        }
+    }
     sc.print();
+    let gaps = main_gaps;
 
     let open_ms = painted - clicked;
     let mut g = Table::new("Summary", &["figure", "goal", "measured", "verdict"]);

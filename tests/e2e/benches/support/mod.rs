@@ -273,6 +273,31 @@ pub fn private_kb(pid: u32) -> Option<u64> {
     Some(field("Private_Clean:")? + field("Private_Dirty:")?)
 }
 
+/// Where a process's PSS goes: (mapping, PSS kB) grouped by mapped file (`[anon]` for anonymous memory, e.g.
+/// malloc arenas and the JavaScript heap; `[heap]` for brk), largest first.
+pub fn pss_by_mapping(pid: u32) -> Vec<(String, u64)> {
+    let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else { return Vec::new() };
+    let mut by: std::collections::HashMap<String, u64> = Default::default();
+    let mut current = String::new();
+    for line in s.lines() {
+        let mut parts = line.split_whitespace();
+        let first = parts.next().unwrap_or("");
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            // A mapping's header: address perms offset dev inode [path]
+            let path: Vec<&str> = parts.skip(4).collect();
+            current = if path.is_empty() { "[anon]".into() } else { path.join(" ") };
+            if let Some(name) = current.rsplit('/').next().filter(|_| current.starts_with('/')) {
+                current = name.to_string();
+            }
+        } else if first == "Pss:" {
+            *by.entry(current.clone()).or_default() += parts.next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    let mut v: Vec<(String, u64)> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v
+}
+
 /// Memory of the app and all its descendants: (name, pid, PSS kB, RSS kB) per process.
 pub fn tree_memory(root: u32) -> Vec<(String, u32, u64, u64)> {
     std::iter::once(root)
@@ -338,8 +363,13 @@ pub fn first_paint_from_log(data_dir: &Path) -> Option<(f64, f64)> {
 /// Whether the X display shows something painted in the window's corner (the app's top bar and sidebar:
 /// text, a logo) rather than one flat colour. Used only when the app writes no `first paint` line.
 pub fn screen_painted(display: &str) -> bool {
+    screen_painted_at(display, "480x240+0+0")
+}
+
+/// Whether the screen's region `geometry` (ImageMagick's WxH+X+Y) shows more than a few flat colours.
+pub fn screen_painted_at(display: &str, geometry: &str) -> bool {
     let out = Command::new("import")
-        .args(["-display", display, "-window", "root", "-crop", "480x240+0+0", "+repage", "-depth", "8", "rgb:-"])
+        .args(["-display", display, "-window", "root", "-crop", geometry, "+repage", "-depth", "8", "rgb:-"])
         .output();
     let Ok(out) = out else { return false };
     let mut colours = std::collections::HashSet::new();
@@ -487,9 +517,13 @@ pub struct Read {
     data: Vec<u8>,
 }
 
-/// A TCP proxy in front of the emulator, on its own thread, for two reasons:
-/// - it notes the wall-clock time of every read in both directions (when `recording`): when a request reached
-///   the "server", when each token left it;
+/// A TCP proxy in front of the emulator, on its own thread, for three reasons:
+/// - it notes the wall-clock time of every write it passes on, in both directions (when `recording`): when a
+///   request reached the "server", when each token left it;
+/// - it can pace streamed responses ([`Proxy::pace`]): the emulator waits whole milliseconds between tokens
+///   with a timer that wakes late on a busy machine (1 ms apart gave ~400 tokens/s here), so for a steady rate
+///   it sends them at once and the proxy releases one chunk (one NDJSON line, one token) on schedule, sending
+///   whatever is due when its own timer wakes late, so the average rate is exact;
 /// - it acknowledges what the emulator sends at once (TCP_QUICKACK after every read). The emulator's sockets
 ///   have Nagle's algorithm on (no TCP_NODELAY; Ollama's Go server has it off), so on a reused keep-alive
 ///   connection a small write waits for the ACK of the previous one, which the receiver delays by ~40 ms:
@@ -498,8 +532,14 @@ pub struct Read {
 #[derive(Clone)]
 pub struct Proxy {
     pub port: u16,
-    log: Arc<Mutex<Vec<Read>>>,
-    recording: Arc<std::sync::atomic::AtomicBool>,
+    shared: Arc<ProxyShared>,
+}
+
+struct ProxyShared {
+    log: Mutex<Vec<Read>>,
+    recording: std::sync::atomic::AtomicBool,
+    /// Chunks per second for streamed (chunked) responses that start from now on; 0: as they come.
+    pace: std::sync::atomic::AtomicU64,
 }
 
 impl Proxy {
@@ -508,10 +548,12 @@ impl Proxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let log: Arc<Mutex<Vec<Read>>> = Arc::default();
-        let shared = log.clone();
-        let recording = Arc::new(std::sync::atomic::AtomicBool::new(recording));
-        let record = recording.clone();
+        let shared = Arc::new(ProxyShared {
+            log: Mutex::new(Vec::new()),
+            recording: recording.into(),
+            pace: 0.into(),
+        });
+        let state = shared.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async move {
@@ -520,26 +562,25 @@ impl Proxy {
                 while let Ok((client, _)) = listener.accept().await {
                     next += 1;
                     let conn = next;
-                    let log = shared.clone();
-                    let record = record.clone();
+                    let state = state.clone();
                     tokio::spawn(async move {
                         let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else { return };
                         let _ = client.set_nodelay(true);
                         let _ = server.set_nodelay(true);
-                        let quickack = socket2::SockRef::from(&server);
-                        let _ = quickack.set_tcp_quickack(true);
-                        drop(quickack);
+                        let _ = socket2::SockRef::from(&server).set_tcp_quickack(true);
                         let (cr, cw) = client.into_split();
                         let (sr, sw) = server.into_split();
-                        tokio::join!(
-                            pump(cr, sw, conn, false, log.clone(), record.clone()),
-                            pump(sr, cw, conn, true, log, record)
-                        );
+                        tokio::join!(requests(cr, sw, conn, state.clone()), responses(sr, cw, conn, state));
                     });
                 }
             });
         });
-        Proxy { port, log, recording }
+        Proxy { port, shared }
+    }
+
+    /// Pace streamed responses that start from now on at `chunks_per_sec` (0: pass them on as they come).
+    pub fn pace(&self, chunks_per_sec: u64) {
+        self.shared.pace.store(chunks_per_sec, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn url(&self) -> String {
@@ -548,12 +589,12 @@ impl Proxy {
 
     /// Where the log is now: analyse only what comes after.
     pub fn mark(&self) -> usize {
-        self.log.lock().unwrap().len()
+        self.shared.log.lock().unwrap().len()
     }
 
     /// When each request (by its path) reached the proxy after `mark`: (time, path).
     pub fn requests(&self, mark: usize) -> Vec<(f64, String)> {
-        let log = self.log.lock().unwrap();
+        let log = self.shared.log.lock().unwrap();
         log[mark..]
             .iter()
             .filter(|r| !r.from_server)
@@ -570,7 +611,7 @@ impl Proxy {
     /// When each token `tNNNN` left the server after `mark`, by its number: the time of the read that
     /// completed it (a token may straddle two reads).
     pub fn token_times(&self, mark: usize, n: usize) -> Vec<Option<f64>> {
-        let log = self.log.lock().unwrap();
+        let log = self.shared.log.lock().unwrap();
         let mut out = vec![None; n];
         let mut streams: std::collections::BTreeMap<u64, (Vec<u8>, Vec<(usize, f64)>)> = Default::default();
         for r in log[mark..].iter().filter(|r| r.from_server) {
@@ -604,34 +645,126 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-async fn pump(
+impl ProxyShared {
+    fn note(&self, conn: u64, from_server: bool, at: f64, data: &[u8]) {
+        if self.recording.load(std::sync::atomic::Ordering::Relaxed) {
+            // Requests: their first line is enough.
+            let keep = if from_server { data.len() } else { data.len().min(256) };
+            self.log.lock().unwrap().push(Read { at, conn, from_server, data: data[..keep].to_vec() });
+        }
+    }
+}
+
+/// App → emulator: passed on as it comes.
+async fn requests(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     conn: u64,
-    from_server: bool,
-    log: Arc<Mutex<Vec<Read>>>,
-    recording: Arc<std::sync::atomic::AtomicBool>,
+    state: Arc<ProxyShared>,
 ) {
     let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
+    while let Ok(n @ 1..) = from.read(&mut buf).await {
         let at = unix_ms();
-        if from_server {
-            // Quick-ack mode is not permanent: ask for it again after every read.
-            let _ = socket2::SockRef::from(from.as_ref()).set_tcp_quickack(true);
-        }
         if to.write_all(&buf[..n]).await.is_err() {
             break;
         }
-        if !recording.load(std::sync::atomic::Ordering::Relaxed) {
-            continue;
+        state.note(conn, false, at, &buf[..n]);
+    }
+    let _ = to.shutdown().await;
+}
+
+/// Where a response stream is, for pacing: HTTP/1.1 responses one after another on a connection, each with a
+/// `Content-Length` body or chunked.
+enum At {
+    Head,
+    Body(usize),
+    Chunks { paced: u64, start: Option<Instant>, sent: u64 },
+}
+
+/// Emulator → app: responses parsed just enough to pace their chunks.
+async fn responses(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    conn: u64,
+    state: Arc<ProxyShared>,
+) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pending: Vec<u8> = Vec::new();
+    let mut at = At::Head;
+    'read: while let Ok(n @ 1..) = from.read(&mut buf).await {
+        // Quick-ack mode is not permanent: ask for it again after every read.
+        let _ = socket2::SockRef::from(from.as_ref()).set_tcp_quickack(true);
+        pending.extend_from_slice(&buf[..n]);
+        loop {
+            // The next complete piece to pass on, and when.
+            let (len, due) = match &mut at {
+                At::Head => {
+                    let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") else { break };
+                    let head = String::from_utf8_lossy(&pending[..end]).to_ascii_lowercase();
+                    let header = |name: &str| {
+                        head.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+                    };
+                    at = if header("transfer-encoding:").is_some_and(|v| v.contains("chunked")) {
+                        let paced = state.pace.load(std::sync::atomic::Ordering::SeqCst);
+                        At::Chunks { paced, start: None, sent: 0 }
+                    } else {
+                        match header("content-length:").and_then(|v| v.parse::<usize>().ok()) {
+                            Some(len) if len > 0 => At::Body(len),
+                            _ => At::Head,
+                        }
+                    };
+                    (end + 4, None)
+                }
+                At::Body(left) => {
+                    let len = (*left).min(pending.len());
+                    if len == 0 {
+                        break;
+                    }
+                    *left -= len;
+                    if *left == 0 {
+                        at = At::Head;
+                    }
+                    (len, None)
+                }
+                At::Chunks { paced, start, sent } => {
+                    let Some(line_end) = pending.windows(2).position(|w| w == b"\r\n") else { break };
+                    let size_text = String::from_utf8_lossy(&pending[..line_end]).to_string();
+                    let Ok(size) = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16) else {
+                        // Not what was expected: stop parsing, pass the rest on as it comes.
+                        at = At::Body(usize::MAX);
+                        continue;
+                    };
+                    // The last chunk is `0\r\n\r\n` (no trailers from the emulator).
+                    let len = line_end + 2 + size + 2;
+                    if pending.len() < len {
+                        break;
+                    }
+                    if size == 0 {
+                        at = At::Head;
+                        (len, None)
+                    } else if *paced > 0 {
+                        let first = *start.get_or_insert_with(Instant::now);
+                        let due = first + Duration::from_secs_f64(*sent as f64 / *paced as f64);
+                        *sent += 1;
+                        (len, Some(due))
+                    } else {
+                        (len, None)
+                    }
+                }
+            };
+            if let Some(due) = due {
+                tokio::time::sleep_until(due.into()).await;
+            }
+            let piece: Vec<u8> = pending.drain(..len).collect();
+            let now = unix_ms();
+            if to.write_all(&piece).await.is_err() {
+                break 'read;
+            }
+            state.note(conn, true, now, &piece);
         }
-        // Requests: their first line is enough.
-        let keep = if from_server { n } else { n.min(256) };
-        log.lock().unwrap().push(Read { at, conn, from_server, data: buf[..keep].to_vec() });
+    }
+    if !pending.is_empty() {
+        let _ = to.write_all(&pending).await;
     }
     let _ = to.shutdown().await;
 }
