@@ -91,7 +91,7 @@ fn code_block(r: &mut Rng, i: usize) -> String {
 
 fn answer(r: &mut Rng, i: usize) -> String {
     let mut parts = vec![paragraph(r)];
-    let blocks = if i % 10 == 0 { 9 } else { 1 + r.below(3) };
+    let blocks = if i.is_multiple_of(10) { 9 } else { 1 + r.below(3) };
     for _ in 0..blocks {
         parts.push(match r.below(7) {
             0 => (0..3 + r.below(4)).map(|_| format!("- {}", sentence(r))).collect::<Vec<_>>().join("\n"),
@@ -100,12 +100,20 @@ fn answer(r: &mut Rng, i: usize) -> String {
             4 => {
                 let mut t = "| Zone | Offset | Local time |\n| --- | --- | --- |".to_string();
                 for _ in 0..3 + r.below(4) {
-                    t += &format!("\n| {} | +{:02}:00 | {:02}:{:02} |", r.pick(WORDS), r.below(14), r.below(24), r.below(60));
+                    t += &format!(
+                        "\n| {} | +{:02}:00 | {:02}:{:02} |",
+                        r.pick(WORDS),
+                        r.below(14),
+                        r.below(24),
+                        r.below(60)
+                    );
                 }
                 t
             }
             5 => format!("> {}", sentence(r)),
-            _ => format!("### {}\n\n{} The offset is $\\Delta t = t_{{{i}}} - t_1$ hours.", r.pick(WORDS), paragraph(r)),
+            _ => {
+                format!("### {}\n\n{} The offset is $\\Delta t = t_{{{i}}} - t_1$ hours.", r.pick(WORDS), paragraph(r))
+            }
         });
         parts.push(paragraph(r));
     }
@@ -259,15 +267,23 @@ async fn main() {
     let env = support::app_env(&profile, &data_dir, &emu.url());
     let gui = Gui::launch(&app, &env).await;
     gui.wait_connected().await;
-    gui.wait("the conversation in the sidebar", Duration::from_secs(30), "return document.querySelector('#conversation-list .conv')")
-        .await;
+    gui.wait(
+        "the conversation in the sidebar",
+        Duration::from_secs(30),
+        "return document.querySelector('#conversation-list .conv')",
+    )
+    .await;
     gui.js(support::FRAME_RECORDER).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // ---- 1. open it as a user does ----
     let clicked = gui.js_with(CLICK_AND_WATCH, vec![json!(n)]).await.as_f64().unwrap();
     let r = gui
-        .wait("the last message painted", Duration::from_secs(120), "const b = window.__bench; return b.painted && [b.opened, b.painted]")
+        .wait(
+            "the last message painted",
+            Duration::from_secs(120),
+            "const b = window.__bench; return b.painted && [b.opened, b.painted]",
+        )
         .await;
     let (opened, painted) = (r[0].as_f64().unwrap(), r[1].as_f64().unwrap());
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -299,7 +315,11 @@ async fn main() {
     ]);
     t.row(vec![
         "distance from the bottom when painted / 3 s later (px)".into(),
-        format!("{} / {}", fmt(from_bottom[0].as_f64().unwrap_or(f64::NAN)), fmt(from_bottom[1].as_f64().unwrap_or(f64::NAN))),
+        format!(
+            "{} / {}",
+            fmt(from_bottom[0].as_f64().unwrap_or(f64::NAN)),
+            fmt(from_bottom[1].as_f64().unwrap_or(f64::NAN))
+        ),
     ]);
     t.row(vec![
         format!(
@@ -310,7 +330,11 @@ async fn main() {
     ]);
     t.row(vec![
         "part: open_conversation command alone, Rust + IPC (ms; JSON size)".into(),
-        format!("{} ({:.1} MB)", fmt(ipc["ms"].as_f64().unwrap_or(f64::NAN)), ipc["bytes"].as_f64().unwrap_or(0.0) / 1e6),
+        format!(
+            "{} ({:.1} MB)",
+            fmt(ipc["ms"].as_f64().unwrap_or(f64::NAN)),
+            ipc["bytes"].as_f64().unwrap_or(0.0) / 1e6
+        ),
     ]);
     t.row(vec![
         "diagnosis: the same render with scrollDown a no-op in the loop, highlighting loaded (ms; to painted)".into(),
@@ -326,7 +350,15 @@ async fn main() {
     // ---- 3. scroll to the top (at most 30 s), then the same with only the last 100 messages displayed ----
     let mut sc = Table::new(
         "Scrolling from the bottom to the top, one window height per frame",
-        &["messages displayed", "steps", "time (ms)", "at 60 fps (ms)", "frame gap median / p95 / max (ms)", "frames > 50 ms", "ended"],
+        &[
+            "messages displayed",
+            "steps",
+            "time (ms)",
+            "at 60 fps (ms)",
+            "frame gap median / p95 / max (ms)",
+            "frames > 50 ms",
+            "ended",
+        ],
     );
     let mut main_gaps = Vec::new();
     for (label, prep) in [

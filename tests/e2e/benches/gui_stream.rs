@@ -88,12 +88,16 @@ fn cpu_secs(pid: u32) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
     let Some(close) = stat.rfind(')') else { return 0.0 };
     let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0) + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let ticks: f64 =
+        f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0) + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
     ticks / 100.0 // USER_HZ
 }
 
 fn tree_cpu(root: u32) -> Vec<(String, u32, f64)> {
-    std::iter::once(root).chain(support::descendants(root)).map(|p| (support::process_name(p), p, cpu_secs(p))).collect()
+    std::iter::once(root)
+        .chain(support::descendants(root))
+        .map(|p| (support::process_name(p), p, cpu_secs(p)))
+        .collect()
 }
 
 /// A new chat, then a moment for what it starts (the sidebar refresh) to finish, as a person takes to type.
@@ -364,7 +368,11 @@ async fn main() {
         g.row(vec![
             format!("keeps up with 1,000 tokens/s (sent at {} tokens/s)", fmt(*rate)),
             "no frame > 50 ms".into(),
-            format!("{long} frames > 50 ms, longest {} ms; all shown {} ms after the last token", fmt(*worst), fmt(*lag)),
+            format!(
+                "{long} frames > 50 ms, longest {} ms; all shown {} ms after the last token",
+                fmt(*worst),
+                fmt(*lag)
+            ),
             if *long == 0 { "met".into() } else { format!("MISSED: {long} frames over 50 ms") },
         ]);
     }

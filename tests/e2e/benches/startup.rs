@@ -223,7 +223,13 @@ fn main() {
     let (mut pss, mut rss, mut private) = (0u64, 0u64, 0u64);
     for (name, p, ps, rs) in &procs {
         let uss = support::private_kb(*p).unwrap_or(0);
-        m.row(vec![name.clone(), p.to_string(), fmt(*ps as f64 / 1024.0), fmt(*rs as f64 / 1024.0), fmt(uss as f64 / 1024.0)]);
+        m.row(vec![
+            name.clone(),
+            p.to_string(),
+            fmt(*ps as f64 / 1024.0),
+            fmt(*rs as f64 / 1024.0),
+            fmt(uss as f64 / 1024.0),
+        ]);
         pss += ps;
         rss += rs;
         private += uss;

@@ -26,9 +26,9 @@ use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
 use gemma_desk_core::store::{NewMessage, Store};
 use gemma_desk_core::{Backend, ChatRequest, ClientOptions, Message, OllamaClient, OpenAiClient};
 use gemma_desk_e2e::emulator::{Emulator, Reply};
+use reqwest::Url;
 use std::time::Instant;
 use support::{fmt, fmt_diff, median, percentile, verdict, Table};
-use reqwest::Url;
 
 const MODEL: &str = "gemma3:4b";
 
@@ -292,8 +292,7 @@ fn main() {
     let bench = Bench {
         raw: reqwest::Client::builder().no_proxy().build().unwrap(),
         ollama: OllamaClient::new(Url::parse(&url).unwrap(), ClientOptions::default()).unwrap(),
-        openai: OpenAiClient::new(Url::parse(&format!("{url}/v1/")).unwrap(), None, ClientOptions::default())
-            .unwrap(),
+        openai: OpenAiClient::new(Url::parse(&format!("{url}/v1/")).unwrap(), None, ClientOptions::default()).unwrap(),
         url,
         store: Store::open(store_dir.path()).unwrap(),
         _store_dir: store_dir,
@@ -303,11 +302,51 @@ fn main() {
     const ALL: &[Path] = &[Raw, Core, Agent, AgentTools, App];
     const SSE: &[Path] = &[Raw, Core, Agent, AgentTools, App];
     let scenarios = [
-        Scenario { name: "/api/chat NDJSON, 2,000 tokens, no delay", api: Api::Ndjson, tokens: 2000, first_byte_delay_ms: 0, delay_ms: 0, paths: ALL, runs },
-        Scenario { name: "/api/chat NDJSON, 20 tokens, 100 ms before the first byte", api: Api::Ndjson, tokens: 20, first_byte_delay_ms: 100, delay_ms: 0, paths: ALL, runs: runs.min(15) },
-        Scenario { name: "/api/chat NDJSON, 12 tokens at 40 tokens/s (25 ms each)", api: Api::Ndjson, tokens: 12, first_byte_delay_ms: 0, delay_ms: 25, paths: ALL, runs: runs.min(15) },
-        Scenario { name: "/v1 SSE, 2,000 tokens, no delay", api: Api::Sse, tokens: 2000, first_byte_delay_ms: 0, delay_ms: 0, paths: SSE, runs },
-        Scenario { name: "/v1 SSE, 20 tokens, 100 ms before the first byte", api: Api::Sse, tokens: 20, first_byte_delay_ms: 100, delay_ms: 0, paths: SSE, runs: runs.min(15) },
+        Scenario {
+            name: "/api/chat NDJSON, 2,000 tokens, no delay",
+            api: Api::Ndjson,
+            tokens: 2000,
+            first_byte_delay_ms: 0,
+            delay_ms: 0,
+            paths: ALL,
+            runs,
+        },
+        Scenario {
+            name: "/api/chat NDJSON, 20 tokens, 100 ms before the first byte",
+            api: Api::Ndjson,
+            tokens: 20,
+            first_byte_delay_ms: 100,
+            delay_ms: 0,
+            paths: ALL,
+            runs: runs.min(15),
+        },
+        Scenario {
+            name: "/api/chat NDJSON, 12 tokens at 40 tokens/s (25 ms each)",
+            api: Api::Ndjson,
+            tokens: 12,
+            first_byte_delay_ms: 0,
+            delay_ms: 25,
+            paths: ALL,
+            runs: runs.min(15),
+        },
+        Scenario {
+            name: "/v1 SSE, 2,000 tokens, no delay",
+            api: Api::Sse,
+            tokens: 2000,
+            first_byte_delay_ms: 0,
+            delay_ms: 0,
+            paths: SSE,
+            runs,
+        },
+        Scenario {
+            name: "/v1 SSE, 20 tokens, 100 ms before the first byte",
+            api: Api::Sse,
+            tokens: 20,
+            first_byte_delay_ms: 100,
+            delay_ms: 0,
+            paths: SSE,
+            runs: runs.min(15),
+        },
     ];
 
     let mut goal = Table::new(

@@ -192,11 +192,7 @@ pub fn app_binary() -> PathBuf {
     } else {
         "build of unknown profile"
     };
-    println!(
-        "app: {} ({kind}; {:.1} MB, built {age} min ago)",
-        app.display(),
-        meta.len() as f64 / 1e6
-    );
+    println!("app: {} ({kind}; {:.1} MB, built {age} min ago)", app.display(), meta.len() as f64 / 1e6);
     app
 }
 
@@ -294,7 +290,7 @@ pub fn pss_by_mapping(pid: u32) -> Vec<(String, u64)> {
         }
     }
     let mut v: Vec<(String, u64)> = by.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|m| std::cmp::Reverse(m.1));
     v
 }
 
@@ -350,8 +346,7 @@ pub fn first_paint_from_log(data_dir: &Path) -> Option<(f64, f64)> {
         if let Some(line) = text.lines().find(|l| l.contains("first paint")) {
             let num = |key: &str| -> Option<f64> {
                 let at = line.find(key)? + key.len();
-                let digits: String =
-                    line[at..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                let digits: String = line[at..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
                 digits.parse().ok()
             };
             return Some((num("since_start_ms=")?, num("at_unix_ms=")?));
@@ -548,11 +543,7 @@ impl Proxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let shared = Arc::new(ProxyShared {
-            log: Mutex::new(Vec::new()),
-            recording: recording.into(),
-            pace: 0.into(),
-        });
+        let shared = Arc::new(ProxyShared { log: Mutex::new(Vec::new()), recording: recording.into(), pace: 0.into() });
         let state = shared.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -613,7 +604,9 @@ impl Proxy {
     pub fn token_times(&self, mark: usize, n: usize) -> Vec<Option<f64>> {
         let log = self.shared.log.lock().unwrap();
         let mut out = vec![None; n];
-        let mut streams: std::collections::BTreeMap<u64, (Vec<u8>, Vec<(usize, f64)>)> = Default::default();
+        // Per connection: the bytes from the server, and where each write ended with its time.
+        type Stream = (Vec<u8>, Vec<(usize, f64)>);
+        let mut streams: std::collections::BTreeMap<u64, Stream> = Default::default();
         for r in log[mark..].iter().filter(|r| r.from_server) {
             let (bytes, ends) = streams.entry(r.conn).or_default();
             bytes.extend_from_slice(&r.data);
@@ -701,9 +694,8 @@ async fn responses(
                 At::Head => {
                     let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") else { break };
                     let head = String::from_utf8_lossy(&pending[..end]).to_ascii_lowercase();
-                    let header = |name: &str| {
-                        head.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
-                    };
+                    let header =
+                        |name: &str| head.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()));
                     at = if header("transfer-encoding:").is_some_and(|v| v.contains("chunked")) {
                         let paced = state.pace.load(std::sync::atomic::Ordering::SeqCst);
                         At::Chunks { paced, start: None, sent: 0 }
@@ -768,4 +760,3 @@ async fn responses(
     }
     let _ = to.shutdown().await;
 }
-
