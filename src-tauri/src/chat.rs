@@ -179,7 +179,9 @@ async fn run(
     let ms = started.elapsed().as_millis() as u64;
     match &result {
         Ok(Ok(answer)) => tracing::info!(ms, chars = answer.content.chars().count(), "answer finished"),
-        Ok(Err(r)) => tracing::warn!(ms, kind = r.kind, "answer failed: {}", crate::logging::error_detail(r.kind, &r.message)),
+        Ok(Err(r)) => {
+            tracing::warn!(ms, kind = r.kind, "answer failed: {}", crate::logging::error_detail(r.kind, &r.message))
+        }
         Err(_) => tracing::info!(ms, "answer stopped"),
     }
     let conversation = store.conversation(conversation.id).map_err(err)?;

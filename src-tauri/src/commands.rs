@@ -4,11 +4,11 @@
 use crate::attach::{self, AttachmentView};
 use crate::lifecycle::Shell;
 use crate::logging;
-use gemma_desk_core::diagnostics::redact;
 use crate::state::AppState;
 use gemma_desk_core::agent::{self, AgentEvent, AgentOutcome};
 use gemma_desk_core::backend::BackendStatus;
 use gemma_desk_core::caption::{CaptionRow, ExportFormat};
+use gemma_desk_core::diagnostics::redact;
 use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::host::{display, resolve_host};
 use gemma_desk_core::images;
@@ -71,7 +71,12 @@ pub async fn server_status(state: State<'_, AppState>, shell: State<'_, Shell>) 
     // Checked every few seconds: logged when it changes, not each time.
     let seen = match &result {
         Ok(_) => format!("connected to {} at {}", backend.kind().as_str(), redact(&backend.host())),
-        Err(e) => format!("{} at {}: {}", e.kind(), redact(&backend.host()), logging::error_detail(e.kind(), &e.message(Lang::En))),
+        Err(e) => format!(
+            "{} at {}: {}",
+            e.kind(),
+            redact(&backend.host()),
+            logging::error_detail(e.kind(), &e.message(Lang::En))
+        ),
     };
     if shell.status_changed(&seen) {
         tracing::info!("server: {seen}");

@@ -21,9 +21,11 @@ pub fn instance_id(identifier: &str) -> String {
         Some(dir) if !dir.is_empty() => {
             let dir = std::fs::canonicalize(&dir).unwrap_or_else(|_| PathBuf::from(&dir));
             // FNV-1a: stable across builds (std's hasher is not), and a D-Bus name element must not start with a digit.
-            let hash = dir.as_os_str().as_encoded_bytes().iter().fold(0xcbf29ce484222325u64, |h, b| {
-                (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-            });
+            let hash = dir
+                .as_os_str()
+                .as_encoded_bytes()
+                .iter()
+                .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
             format!("{identifier}.p{hash:016x}")
         }
         _ => identifier.to_string(),

@@ -61,9 +61,21 @@ pub fn init(dir: &Path) -> Result<(), String> {
 /// errors that may quote a server's reply or model output (server, stream, protocol, other) by kind only.
 pub fn error_detail<'a>(kind: &str, message: &'a str) -> &'a str {
     const QUOTES_NOTHING: &[&str] = &[
-        "unreachable", "not_ollama", "model_not_found", "model_unable", "no_suitable_model", "unknown_model",
-        "pull_failed", "busy", "connection_cut", "stalled", "cancelled", "keychain", "storage",
-        "storage_read_only", "storage_not_found",
+        "unreachable",
+        "not_ollama",
+        "model_not_found",
+        "model_unable",
+        "no_suitable_model",
+        "unknown_model",
+        "pull_failed",
+        "busy",
+        "connection_cut",
+        "stalled",
+        "cancelled",
+        "keychain",
+        "storage",
+        "storage_read_only",
+        "storage_not_found",
     ];
     if QUOTES_NOTHING.contains(&kind) {
         message

@@ -219,11 +219,7 @@ impl Writer {
             Tag::Strikethrough => self.out.push_str("<del>"),
             Tag::Link { link_type, dest_url, title, .. } => {
                 // An e-mail autolink stays text: links open web pages only.
-                let target = if link_type == LinkType::Email {
-                    None
-                } else {
-                    link_target(&dest_url)
-                };
+                let target = if link_type == LinkType::Email { None } else { link_target(&dest_url) };
                 // Links cannot nest in Markdown, but guard anyway: nested <a> would be re-parented.
                 let emit = target.filter(|_| !self.links.iter().any(|l| *l));
                 self.links.push(emit.is_some());

@@ -1079,7 +1079,8 @@ async fn every_control_is_labelled_and_reachable_by_keyboard_and_the_help_sheet_
     }
     app.screenshot("shortcuts").await;
     app.press(&[], Key::Escape).await;
-    app.wait("the sheet to close", Duration::from_secs(5), "return !document.getElementById('shortcuts-dialog').open").await;
+    app.wait("the sheet to close", Duration::from_secs(5), "return !document.getElementById('shortcuts-dialog').open")
+        .await;
 
     // The shortcuts do what the sheet says.
     app.press(&[Key::Control], 'k').await;
@@ -1093,7 +1094,8 @@ async fn every_control_is_labelled_and_reachable_by_keyboard_and_the_help_sheet_
     app.press(&[], Key::Escape).await;
     app.wait("models closed", Duration::from_secs(5), "return !document.getElementById('models-dialog').open").await;
     app.press(&[Key::Control], 'n').await;
-    app.wait("a new chat", Duration::from_secs(5), "return document.querySelectorAll('#messages .msg').length === 0").await;
+    app.wait("a new chat", Duration::from_secs(5), "return document.querySelectorAll('#messages .msg').length === 0")
+        .await;
     app.press(&[Key::Alt], Key::Down).await;
     app.wait(
         "the conversation again, from the sidebar",
@@ -1106,12 +1108,10 @@ async fn every_control_is_labelled_and_reachable_by_keyboard_and_the_help_sheet_
 
     // Tab alone reaches every control on screen, the message actions included.
     let visible = app
-        .js(
-            "const els = [...document.querySelectorAll('button, input, select, textarea, summary, a[href]')]
+        .js("const els = [...document.querySelectorAll('button, input, select, textarea, summary, a[href]')]
                .filter((el) => !el.disabled && el.getClientRects().length && !el.closest('dialog:not([open])'));
              els.forEach((el, i) => el.dataset.probe = String(i));
-             return els.length",
-        )
+             return els.length")
         .await
         .as_u64()
         .unwrap();
@@ -1124,10 +1124,7 @@ async fn every_control_is_labelled_and_reachable_by_keyboard_and_the_help_sheet_
             reached.insert(p.parse::<u64>().unwrap());
         }
     }
-    let missed: Vec<Value> = (0..visible)
-        .filter(|i| !reached.contains(i))
-        .map(|i| json!(i))
-        .collect();
+    let missed: Vec<Value> = (0..visible).filter(|i| !reached.contains(i)).map(|i| json!(i)).collect();
     if !missed.is_empty() {
         let what = app
             .js(&format!(
@@ -1258,13 +1255,19 @@ async fn the_about_box_names_the_licences_and_diagnostics_and_logs_leave_out_con
     app.click("#help-btn").await;
     app.wait("the sheet", Duration::from_secs(5), "return document.getElementById('shortcuts-dialog').open").await;
     app.click("#shortcuts-about").await;
-    app.wait("the About box", Duration::from_secs(5), "return document.getElementById('about-dialog').open && document.getElementById('about-version').textContent").await;
+    app.wait(
+        "the About box",
+        Duration::from_secs(5),
+        "return document.getElementById('about-dialog').open && document.getElementById('about-version').textContent",
+    )
+    .await;
     let about = app.js("return document.getElementById('about-dialog').textContent").await;
     let about = about.as_str().unwrap();
     for needle in [env!("CARGO_PKG_VERSION"), "MIT OR Apache-2.0", "Gemma Terms of Use", "not this app's terms"] {
         assert!(about.contains(needle), "{needle} missing from About: {about}");
     }
-    let components = app.js("return [...document.querySelectorAll('#about-components li')].map((li) => li.textContent)").await;
+    let components =
+        app.js("return [...document.querySelectorAll('#about-components li')].map((li) => li.textContent)").await;
     let components: Vec<&str> = components.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert!(components.len() > 100, "{} components", components.len());
     assert!(components.iter().any(|c| c.starts_with("tauri ") && c.contains("Apache-2.0")), "{components:?}");

@@ -64,11 +64,8 @@ fn capability() -> Value {
 fn the_webview_is_granted_exactly_the_commands_the_ui_calls() {
     let caps: Vec<String> =
         capability()["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
-    let granted: BTreeSet<String> = caps
-        .iter()
-        .filter_map(|p| p.strip_prefix("allow-"))
-        .map(|c| c.replace('-', "_"))
-        .collect();
+    let granted: BTreeSet<String> =
+        caps.iter().filter_map(|p| p.strip_prefix("allow-")).map(|c| c.replace('-', "_")).collect();
     let others: Vec<&String> = caps.iter().filter(|p| !p.starts_with("allow-")).collect();
     // Listening to our own events (streamed answers, drops, pull progress) is the only core permission.
     assert_eq!(others, ["core:event:allow-listen", "core:event:allow-unlisten"], "plugin permissions granted");
@@ -133,10 +130,15 @@ fn shipped_crates() -> Vec<Value> {
         meta["packages"].as_array().unwrap().iter().map(|p| (p["id"].as_str().unwrap(), p)).collect();
     let nodes: HashMap<&str, &Value> =
         meta["resolve"]["nodes"].as_array().unwrap().iter().map(|n| (n["id"].as_str().unwrap(), n)).collect();
-    let members: BTreeSet<&str> = meta["workspace_members"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+    let members: BTreeSet<&str> =
+        meta["workspace_members"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
     let app = packages.values().find(|p| p["name"] == "gemma-desk").unwrap()["id"].as_str().unwrap();
     let is_proc_macro = |id: &str| {
-        packages[id]["targets"].as_array().unwrap().iter().any(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "proc-macro"))
+        packages[id]["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "proc-macro"))
     };
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut todo = vec![app];
@@ -157,7 +159,8 @@ fn shipped_crates() -> Vec<Value> {
         let p = packages[id];
         let name = p["name"].as_str().unwrap().to_string();
         let version = p["version"].as_str().unwrap().to_string();
-        let license = p["license"].as_str().map(str::to_string).unwrap_or_else(|| "see the crate's licence file".into());
+        let license =
+            p["license"].as_str().map(str::to_string).unwrap_or_else(|| "see the crate's licence file".into());
         list.insert(
             (name.clone(), version.clone()),
             serde_json::json!({ "name": name, "version": version, "license": license }),
