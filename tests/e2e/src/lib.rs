@@ -197,6 +197,29 @@ pub fn start_driver(display: &Display, env: &[(String, String)]) -> (Proc, u16) 
     (child, port)
 }
 
+/// A WebDriver session with `application` through the tauri-driver on `port`. tauri-driver listens before
+/// WebKitWebDriver behind it is ready: the first connects are retried.
+pub async fn webdriver_session(port: u16, application: &Path) -> fantoccini::Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("tauri:options".into(), serde_json::json!({ "application": application }));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) if attempt < 10 => {
+                eprintln!("WebDriver session attempt {attempt} failed: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("no WebDriver session with the app: {e}"),
+        }
+    }
+}
+
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();

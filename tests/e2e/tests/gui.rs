@@ -3,7 +3,7 @@
 
 use fantoccini::actions::InputSource;
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use gemma_desk_e2e::emulator::{Emulator, Reply};
 use gemma_desk_e2e::{artifacts_dir, binary, fixture, free_port, start_driver, Display, Proc, Profile};
 use serde_json::{json, Value};
@@ -31,26 +31,8 @@ impl App {
         env.push(("OLLAMA_HOST".into(), ollama_host.into()));
         env.extend(extra.iter().cloned());
         let (driver, port) = start_driver(&display, &env);
-        let mut caps = serde_json::Map::new();
         // The app built with `--features e2e` (see ./dev): it can be sent a file drop.
-        caps.insert("tauri:options".into(), json!({ "application": binary("gemma-desk-e2e") }));
-        // tauri-driver listens before WebKitWebDriver behind it is ready: retry the first connect.
-        let mut attempt = 0;
-        let client = loop {
-            attempt += 1;
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if attempt < 10 => {
-                    eprintln!("WebDriver session attempt {attempt} failed: {e}; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                Err(e) => panic!("no WebDriver session with the app: {e}"),
-            }
-        };
+        let client = gemma_desk_e2e::webdriver_session(port, &binary("gemma-desk-e2e")).await;
         let app = App { client, profile, _driver: driver, display };
         app.wait("the page to load", Duration::from_secs(30), "return !!document.getElementById('status')").await;
         app

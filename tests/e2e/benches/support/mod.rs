@@ -5,7 +5,7 @@
 //! `Profile`, `Proc` and `start_driver` come from there.
 #![allow(dead_code)] // each bench uses a part
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use gemma_desk_e2e::{start_driver, Display, Proc, Profile};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -390,25 +390,7 @@ impl Gui {
     pub async fn launch(app: &Path, env: &[(String, String)]) -> Gui {
         let display = Display::start();
         let (driver, port) = start_driver(&display, env);
-        let mut caps = serde_json::Map::new();
-        caps.insert("tauri:options".into(), json!({ "application": app }));
-        // tauri-driver listens before WebKitWebDriver behind it is ready: retry the first connect.
-        let mut attempt = 0;
-        let client = loop {
-            attempt += 1;
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if attempt < 10 => {
-                    eprintln!("WebDriver session attempt {attempt} failed: {e}; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                Err(e) => panic!("no WebDriver session with the app: {e}"),
-            }
-        };
+        let client = gemma_desk_e2e::webdriver_session(port, app).await;
         let gui = Gui { client, display, driver: Some(driver) };
         gui.wait("the page to load", Duration::from_secs(60), "return !!document.getElementById('status')").await;
         gui
