@@ -103,6 +103,18 @@ impl App {
         self.client.perform_actions(a).await
     }
 
+    /// The system clipboard's text on the app's display, once `ready` says it holds what is awaited.
+    fn clipboard_when(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        gemma_desk_e2e::wait_until(Duration::from_secs(10), what, || {
+            let out = std::process::Command::new("xclip")
+                .args(["-o", "-selection", "clipboard", "-display", &self.display.name])
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            ready(&text).then_some(text)
+        })
+    }
+
     async fn click(&self, css: &str) {
         self.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
     }
@@ -543,14 +555,7 @@ async fn caption_all_queues_photos_survives_failures_retries_copies_and_exports(
 
     // Copy all puts every row on the system clipboard.
     app.click(".batch-actions button[data-i18n='batch.copyAll']").await;
-    let clip = gemma_desk_e2e::wait_until(Duration::from_secs(10), "the captions on the clipboard", || {
-        let out = std::process::Command::new("xclip")
-            .args(["-o", "-selection", "clipboard", "-display", &app.display.name])
-            .output()
-            .ok()?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.contains("rocket").then_some(text)
-    });
+    let clip = app.clipboard_when("the captions on the clipboard", |text| text.contains("rocket"));
     assert!(
         clip.starts_with("cat-exif-orientation-6.jpg: A tabby cat on a rug.\ncoffee.png: A cup of coffee.\n"),
         "{clip}"
@@ -1258,14 +1263,7 @@ async fn the_about_box_names_the_licences_and_diagnostics_and_logs_leave_out_con
 
     // Copy diagnostics: shown in the box and put on the clipboard; useful, and nothing private.
     app.click("#diag-copy").await;
-    let clip = gemma_desk_e2e::wait_until(Duration::from_secs(10), "the diagnostics on the clipboard", || {
-        let out = std::process::Command::new("xclip")
-            .args(["-o", "-selection", "clipboard", "-display", &app.display.name])
-            .output()
-            .ok()?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.starts_with("Gemma Desk").then_some(text)
-    });
+    let clip = app.clipboard_when("the diagnostics on the clipboard", |text| text.starts_with("Gemma Desk"));
     for needle in [
         concat!("Gemma Desk ", env!("CARGO_PKG_VERSION")),
         "WebView: ",
