@@ -17,9 +17,9 @@ pub fn remembered() -> StateFlags {
 /// (`GEMMA_DESK_DATA_DIR`: portable installs, tests) is a separate app instance; the same folder is not, so
 /// two windows never write one database.
 pub fn instance_id(identifier: &str) -> String {
-    match std::env::var_os("GEMMA_DESK_DATA_DIR") {
-        Some(dir) if !dir.is_empty() => {
-            let dir = std::fs::canonicalize(&dir).unwrap_or_else(|_| PathBuf::from(&dir));
+    match gemma_desk_core::settings::data_dir_override() {
+        Some(dir) => {
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
             // FNV-1a: stable across builds (std's hasher is not), and a D-Bus name element must not start with a digit.
             let hash = dir
                 .as_os_str()
@@ -28,7 +28,7 @@ pub fn instance_id(identifier: &str) -> String {
                 .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
             format!("{identifier}.p{hash:016x}")
         }
-        _ => identifier.to_string(),
+        None => identifier.to_string(),
     }
 }
 

@@ -298,18 +298,17 @@ impl ModelOptions {
 /// The folder for the app's data: `GEMMA_DESK_DATA_DIR` when set (tests, portable installs),
 /// else the platform's folder that the caller passes in.
 pub fn data_dir(platform_default: PathBuf) -> PathBuf {
-    match std::env::var_os("GEMMA_DESK_DATA_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => platform_default,
-    }
+    data_dir_override().unwrap_or(platform_default)
+}
+
+/// `GEMMA_DESK_DATA_DIR` when set and not empty.
+pub fn data_dir_override() -> Option<PathBuf> {
+    std::env::var_os("GEMMA_DESK_DATA_DIR").filter(|d| !d.is_empty()).map(PathBuf::from)
 }
 
 /// The folder for the app's log files: `logs` in `GEMMA_DESK_DATA_DIR` when set, else the platform's log folder.
 pub fn log_dir(platform_default: PathBuf) -> PathBuf {
-    match std::env::var_os("GEMMA_DESK_DATA_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d).join("logs"),
-        _ => platform_default,
-    }
+    data_dir_override().map(|d| d.join("logs")).unwrap_or(platform_default)
 }
 
 pub struct SettingsStore {
