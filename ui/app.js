@@ -258,13 +258,26 @@ function nearBottom() {
 
 function scrollDown(force) {
   const m = $("messages");
-  if (force || nearBottom()) m.scrollTop = m.scrollHeight;
+  if (force || nearBottom()) {
+    m.scrollTop = m.scrollHeight;
+    pin.on = true;
+  }
+}
+
+// While the user is at the end, the end stays in view when messages grow after they are shown (an answer
+// arriving, code highlighting and maths that load late); scrolling up lets go.
+const pin = { on: true };
+const grown = new ResizeObserver(() => { if (pin.on) scrollDown(true); });
+
+function onMessagesScroll() {
+  pin.on = nearBottom();
+  fillEarlier();
 }
 
 const newRunId = () => (crypto.randomUUID && crypto.randomUUID()) || String(Date.now() + Math.random());
 
-function addMessage(role, text, model) {
-  $("empty").hidden = true;
+// A message element, not yet in the page.
+function newMessage(role, text, model) {
   const wrap = document.createElement("article");
   wrap.className = `msg ${role}`;
   const who = document.createElement("div");
@@ -281,6 +294,13 @@ function addMessage(role, text, model) {
   const actions = document.createElement("div");
   actions.className = "actions";
   wrap.append(who, body, actions);
+  grown.observe(wrap);
+  return wrap;
+}
+
+function addMessage(role, text, model) {
+  $("empty").hidden = true;
+  const wrap = newMessage(role, text, model);
   $("messages").append(wrap);
   scrollDown(true);
   return wrap;
@@ -300,12 +320,12 @@ function addNote(wrap, cls, text, hint) {
     note.append(h);
   }
   wrap.querySelector(".actions").before(note);
-  scrollDown();
+  if (wrap.isConnected) scrollDown();
 }
 
-// A saved message as the chat view shows it (a reopened conversation, or a turn just saved).
+// A saved message as the chat view shows it (a reopened conversation), not yet in the page.
 function messageElement(m) {
-  const wrap = addMessage(m.role, "", m.model);
+  const wrap = newMessage(m.role, "", m.model);
   const body = wrap.querySelector(".body");
   if (m.role === "user") {
     body.textContent = m.content;
@@ -410,7 +430,7 @@ function addStep(wrap, step) {
   }
   trace.querySelector("ol").append(li);
   updateTraceSummary(trace);
-  scrollDown();
+  if (wrap.isConnected) scrollDown();
 }
 
 function updateTraceSummary(trace) {
@@ -572,8 +592,11 @@ function stop() {
 // ---------- conversations: sidebar, open, versions, rename, delete, export ----------
 
 function clearMessages() {
-  document.querySelectorAll("#messages .msg").forEach((el) => el.remove());
+  document.querySelectorAll("#messages .msg").forEach((el) => { grown.unobserve(el); el.remove(); });
   $("empty").hidden = false;
+  shown.messages = [];
+  shown.start = 0;
+  updateEarlier();
 }
 
 function showConversationHead() {
@@ -587,11 +610,54 @@ function showConversationHead() {
   });
 }
 
-function renderMessages(messages) {
+// A long conversation is put in the page a page of messages at a time: the newest first, earlier ones when the
+// user scrolls up to the top (or presses "Show earlier messages" there). All 2,000 of a long conversation at once
+// froze the window for seconds, and every message in the page slows scrolling (docs/performance.md).
+const PAGE = 40;
+const shown = { messages: [], start: 0 };  // the conversation's current path; messages[start..] are in the page
+
+// Show `messages` (the current path). `from`: the index of the first one to put in the page (default: the last
+// page); `focus`: a message id that must be in the page.
+function renderMessages(messages, { from, focus } = {}) {
   clearMessages();
-  for (const m of messages) messageElement(m);
+  let start = from ?? Math.max(0, messages.length - PAGE);
+  const at = focus == null ? -1 : messages.findIndex((m) => m.id === focus);
+  if (at >= 0) start = Math.min(start, Math.max(0, at - 2));
+  shown.messages = messages;
+  shown.start = Math.min(start, Math.max(0, messages.length - 1));
+  // Built apart and added at once: one layout, not one per message.
+  const part = document.createDocumentFragment();
+  for (const m of messages.slice(shown.start)) part.append(messageElement(m));
+  $("messages").append(part);
   $("empty").hidden = messages.length > 0;
+  updateEarlier();
   scrollDown(true);
+  fillEarlier();
+}
+
+function showEarlier() {
+  if (shown.start === 0) return;
+  const list = $("messages");
+  const first = list.querySelector(".msg");
+  const top = first.getBoundingClientRect().top;
+  const start = Math.max(0, shown.start - PAGE);
+  const part = document.createDocumentFragment();
+  for (const m of shown.messages.slice(start, shown.start)) part.append(messageElement(m));
+  shown.start = start;
+  first.before(part);
+  updateEarlier();  // (hiding the button at the top moves everything up too)
+  list.scrollTop += first.getBoundingClientRect().top - top;  // what the user was reading stays in place
+}
+
+// Scrolling up towards the top brings earlier messages in before the user gets there.
+function fillEarlier() {
+  for (let i = 0; i < 5 && shown.start > 0 && $("messages").scrollTop < 1000; i++) showEarlier();
+}
+
+function updateEarlier() {
+  const button = $("earlier");
+  button.hidden = shown.start === 0;
+  if (!button.hidden) button.textContent = I18n.t("conv.earlier", { count: shown.start });
 }
 
 async function openConversation(id, messageId) {
@@ -599,7 +665,7 @@ async function openConversation(id, messageId) {
   try {
     const view = await invoke("open_conversation", { id, message: messageId || null });
     app.conversation = view.conversation;
-    renderMessages(view.messages);
+    renderMessages(view.messages, { focus: messageId });
     showConversationHead();
     if (messageId) {
       const hit = document.querySelector(`#messages .msg[data-id="${Number(messageId)}"]`);
@@ -623,7 +689,7 @@ async function switchVersion(messageId) {
   try {
     const path = await invoke("switch_version", { message: messageId });
     const keep = $("messages").scrollTop;
-    renderMessages(path);
+    renderMessages(path, { from: shown.start });  // the messages above the switched one are unchanged
     $("messages").scrollTop = keep;
   } catch (err) {
     $("conv-status").textContent = toReport(err).message;
@@ -788,6 +854,7 @@ async function applyLanguage(lang) {
   I18n.lang = lang;
   I18n.apply();
   updateLangToggle();
+  updateEarlier();
   document.querySelectorAll("details.trace").forEach(updateTraceSummary);
   Batch.relabel();
   renderAttachments();
@@ -966,6 +1033,8 @@ async function init() {
   document.addEventListener("paste", onPaste);
   $("tools-toggle").addEventListener("click", () => setToolsToggle(!app.toolsOn));
   $("stop").addEventListener("click", stop);
+  $("earlier").addEventListener("click", showEarlier);
+  $("messages").addEventListener("scroll", onMessagesScroll, { passive: true });
   $("retry").addEventListener("click", checkStatus);
   $("status").addEventListener("click", checkStatus);
   $("new-chat").addEventListener("click", newChat);

@@ -159,6 +159,11 @@ impl Profile {
         self.dir.path().join("exports")
     }
 
+    /// Where the app keeps its conversations under this profile (its store can be filled before a launch).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data/app.gemmadesk.desktop")
+    }
+
     /// Where the app keeps its settings under this profile.
     pub fn settings_file(&self) -> PathBuf {
         self.dir.path().join("config/app.gemmadesk.desktop/settings.json")

@@ -772,6 +772,100 @@ async fn conversations_are_saved_searched_versioned_and_survive_a_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_conversation_opens_at_its_end_and_earlier_messages_come_in_as_you_scroll_up() {
+    use gemma_desk_core::store::{NewMessage, Store};
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    let profile = Profile::new();
+    let n = 300;
+    {
+        let store = Store::open(profile.data_dir()).unwrap();
+        let conv = store.create_conversation("A long one").unwrap();
+        for i in 0..n / 2 {
+            store.append(conv.id, NewMessage::user(format!("Question {i}: marker q{i:03}x"))).unwrap();
+            let a = format!("Answer {i}.\n\n- one point\n- another\n\n```rust\nfn answer_{i}() {{}}\n```\n");
+            store.append(conv.id, NewMessage::assistant(a, "gemma3:4b")).unwrap();
+        }
+    }
+    let app = App::launch(profile, &emu.url()).await;
+    app.wait_connected().await;
+    app.wait(
+        "the conversation listed",
+        Duration::from_secs(10),
+        "return document.querySelector('#conversation-list .conv')",
+    )
+    .await;
+    app.click("#conversation-list .conv").await;
+    let count = "return document.querySelectorAll('#messages .msg').length";
+    app.wait("the last answer", Duration::from_secs(20), &format!("return [...document.querySelectorAll('#messages .msg.assistant .body')].pop()?.textContent.startsWith('Answer {}.')", n / 2 - 1)).await;
+    // It opens at its end, with only the newest messages in the page.
+    let shown = app.js(count).await.as_u64().unwrap();
+    assert!((10..100).contains(&shown), "{shown} of {n} messages in the page");
+    let at_bottom = app
+        .js("const m = document.getElementById('messages'); return m.scrollHeight - m.scrollTop - m.clientHeight")
+        .await;
+    assert!(at_bottom.as_f64().unwrap() < 2.0, "opened {at_bottom} px above the end");
+    let earlier = app.js("const b = document.getElementById('earlier'); return b.hidden ? null : b.textContent").await;
+    assert_eq!(earlier, json!(format!("Show earlier messages ({})", n as u64 - shown)));
+    app.screenshot("long-conversation-opened").await;
+
+    // Scrolling to the top brings earlier messages in above, and what was on screen stays where it was.
+    let mut before = shown;
+    while before < n as u64 {
+        app.js("const m = document.getElementById('messages'); m.scrollTop = 0; const f = m.querySelector('.msg'); window.__anchor = [f, f.getBoundingClientRect().top]; return 1").await;
+        let now = app
+            .wait(
+                "earlier messages",
+                Duration::from_secs(10),
+                &format!("const c = document.querySelectorAll('#messages .msg').length; return c > {before} ? c : 0"),
+            )
+            .await;
+        let moved = app.js("const [f, top] = window.__anchor; return f.getBoundingClientRect().top - top").await;
+        assert!(moved.as_f64().unwrap().abs() < 2.0, "the message in view moved by {moved} px");
+        before = now.as_u64().unwrap();
+    }
+    assert_eq!(before, n as u64);
+    assert_eq!(
+        app.js("return document.querySelector('#messages .msg .body').textContent").await,
+        json!("Question 0: marker q000x")
+    );
+    assert_eq!(app.js("return document.getElementById('earlier').hidden").await, json!(true));
+
+    // A search hit far up opens with that message in the page, marked.
+    app.type_prompt_in("#search", "q007x").await;
+    app.wait("one hit", Duration::from_secs(10), "const c = document.querySelectorAll('#conversation-list .conv'); return c.length === 1 && !!c[0].querySelector('.snippet')").await;
+    app.click("#conversation-list .conv").await;
+    app.wait("the hit in view", Duration::from_secs(10), "const h = document.querySelector('#messages .msg.hit'); if (!h) return false; const r = h.getBoundingClientRect(), m = document.getElementById('messages').getBoundingClientRect(); return h.textContent.includes('q007x') && r.top >= m.top && r.bottom <= m.bottom").await;
+    app.screenshot("long-conversation-search-hit").await;
+
+    // The button does the same for keyboard users.
+    app.js("const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return 1")
+        .await;
+    app.wait(
+        "the list back",
+        Duration::from_secs(10),
+        "return !document.querySelector('#conversation-list .conv .snippet')",
+    )
+    .await;
+    app.click("#conversation-list .conv").await;
+    app.wait(
+        "the last page",
+        Duration::from_secs(10),
+        &format!("return document.querySelectorAll('#messages .msg').length === {shown}"),
+    )
+    .await;
+    app.js("document.getElementById('earlier').focus({ preventScroll: true }); return 1").await;
+    app.press(&[], Key::Enter).await;
+    app.wait(
+        "a page more",
+        Duration::from_secs(10),
+        &format!("return document.querySelectorAll('#messages .msg').length > {shown}"),
+    )
+    .await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_no_vision_model_the_app_offers_gemma3_4b_and_pulls_it_with_progress() {
     let _one = ONE_AT_A_TIME.lock().await;
     let emu = Emulator::start();
