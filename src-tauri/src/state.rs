@@ -3,7 +3,7 @@
 
 use gemma_desk_core::agent::AnswerRequest;
 use gemma_desk_core::images::PreparedImage;
-use gemma_desk_core::settings::{ApiKeys, Settings, SettingsStore};
+use gemma_desk_core::settings::{ApiKeys, ServerConfig, Settings, SettingsStore};
 use gemma_desk_core::store::Store;
 use gemma_desk_core::Backend;
 use gemma_desk_core::{Error, Lang, OllamaClient};
@@ -27,6 +27,9 @@ pub struct AppState {
     /// Prepared photos by id: the webview refers to them, never to files.
     attachments: Mutex<HashMap<String, PreparedImage>>,
     next_attachment: AtomicU64,
+    /// The client for the server in use, kept while that server's settings stay the same: a new client per
+    /// answer meant a new connection (and a keychain read) each time, ~7–10 ms before the first token.
+    backend: Mutex<Option<(ServerConfig, Backend)>>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             running: Mutex::new(HashMap::new()),
             attachments: Mutex::new(HashMap::new()),
             next_attachment: AtomicU64::new(1),
+            backend: Mutex::new(None),
         }
     }
 
@@ -100,11 +104,19 @@ impl AppState {
         request
     }
 
-    /// The server in use now (the default one), with its API key from the keychain. Cheap: made per
-    /// call so that a changed server applies at once.
+    /// The server in use now (the default one), with its API key from the keychain. The client is made
+    /// again when the server's settings change, so a change applies at once.
     pub fn backend(&self) -> Result<Backend, Error> {
         let server = self.settings.lock().unwrap().current_server();
-        server.connect(&ApiKeys::default())
+        let mut cached = self.backend.lock().unwrap();
+        if let Some((config, backend)) = cached.as_ref() {
+            if *config == server {
+                return Ok(backend.clone());
+            }
+        }
+        let backend = server.connect(&ApiKeys::default())?;
+        *cached = Some((server, backend.clone()));
+        Ok(backend)
     }
 
     /// The server in use, when it is an Ollama: pulling, deleting and model details are Ollama's
@@ -130,6 +142,8 @@ impl AppState {
             change(&mut s);
             s.clone()
         };
+        // An API key may have changed with them (it is not in the settings).
+        *self.backend.lock().unwrap() = None;
         self.store
             .save(&snapshot)
             .map_err(|e| Error::Other(format!("cannot save settings to {}: {e}", self.store.path().display())))
