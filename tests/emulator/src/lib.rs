@@ -69,6 +69,11 @@ impl Emulator {
                         return;
                     }
                 };
+                // Ollama is a Go server, and Go sets TCP_NODELAY on every connection: without it a streamed
+                // line can wait ~40 ms for the client's delayed ACK.
+                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 // Not a graceful shutdown: a stalled stream must not keep Drop waiting.
                 tokio::select! {
                     r = axum::serve(listener, app) => {
