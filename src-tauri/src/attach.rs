@@ -117,6 +117,7 @@ fn keep(state: &AppState, name: String, result: Prepared) -> AttachmentView {
 fn reason(e: &Error, lang: Lang) -> String {
     match e {
         Error::BadInput { reason, .. } => reason.clone(),
+        Error::Image { error, .. } => error.message(lang),
         other => other.message(lang),
     }
 }

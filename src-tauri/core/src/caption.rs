@@ -18,7 +18,7 @@ pub struct CaptionResult {
 impl CaptionResult {
     /// True when the file itself was the problem (not the server or the model).
     pub fn unreadable(&self) -> bool {
-        matches!(self.outcome, Err(Error::BadInput { .. }))
+        matches!(self.outcome, Err(Error::BadInput { .. } | Error::Image { .. }))
     }
 }
 
@@ -39,6 +39,7 @@ impl CaptionResult {
             Ok(c) => CaptionRow { file, caption: Some(c.clone()), error: None },
             // A bad file's message already names the path: keep only the reason in the row.
             Err(Error::BadInput { reason, .. }) => CaptionRow { file, caption: None, error: Some(reason.clone()) },
+            Err(Error::Image { error, .. }) => CaptionRow { file, caption: None, error: Some(error.message(lang)) },
             Err(e) => CaptionRow { file, caption: None, error: Some(e.message(lang)) },
         }
     }

@@ -53,6 +53,9 @@ pub enum Error {
     Keychain(String),
     #[error("{path}: {reason}")]
     BadInput { path: String, reason: String },
+    /// A photo that cannot be prepared: the reason is kept as is, to be said in either language.
+    #[error("{path}: {error}")]
+    Image { path: String, error: crate::images::ImageError },
     /// The conversation database could not be read or written.
     #[error("cannot use the conversation database: {detail}")]
     Storage { detail: String },
@@ -95,7 +98,7 @@ impl Error {
             Error::Protocol { .. } => "protocol",
             Error::Cancelled => "cancelled",
             Error::Keychain(_) => "keychain",
-            Error::BadInput { .. } => "bad_input",
+            Error::BadInput { .. } | Error::Image { .. } => "bad_input",
             Error::Storage { .. } => "storage",
             Error::StorageReadOnly { .. } => "storage_read_only",
             Error::StorageNotFound { .. } => "storage_not_found",
@@ -113,7 +116,7 @@ impl Error {
             | Error::ModelUnable { .. }
             | Error::NoSuitableModel { .. }
             | Error::UnknownModel { .. } => 4,
-            Error::BadInput { .. } => 5,
+            Error::BadInput { .. } | Error::Image { .. } => 5,
             _ => 1,
         }
     }
@@ -140,10 +143,8 @@ impl Error {
             Error::Protocol { detail } => format!("Ollama 的回复无法识别：{detail}"),
             Error::Cancelled => "已停止".into(),
             Error::Keychain(detail) => format!("无法使用系统钥匙串：{detail}"),
-            // Image reasons are kept in English; those with a translation are shown in Chinese.
-            Error::BadInput { path, reason } => {
-                format!("{path}：{}", crate::images::reason_zh(reason).unwrap_or_else(|| reason.clone()))
-            }
+            Error::BadInput { path, reason } => format!("{path}：{reason}"),
+            Error::Image { path, error } => format!("{path}：{}", error.message(lang)),
             Error::Storage { detail } => format!("无法使用对话数据库：{detail}"),
             Error::StorageReadOnly { found, supported } => format!(
                 "对话数据库由更新版本的 Gemma Desk 写入（架构版本 {found}，本版本最高支持 {supported}），因此以只读方式打开"

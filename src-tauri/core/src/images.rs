@@ -22,7 +22,7 @@
 //!   while photos that happened to be saved as PNG are not sent at ten times the size.
 //!
 //! Errors ([`ImageError`]) are short English reasons meant to be shown next to the file name; [`prepare_file`]
-//! wraps them in [`crate::Error::BadInput`] (exit code 5 in the CLI). No input makes this module panic or hang: decoder
+//! wraps them in [`crate::Error::Image`] (exit code 5 in the CLI). No input makes this module panic or hang: decoder
 //! panics, should a third-party decoder have one, are caught and reported as a damaged file.
 
 use std::fmt;
@@ -262,20 +262,48 @@ pub enum ImageError {
 }
 
 impl ImageError {
-    /// The reason in `lang`. Only [`ImageError::NotInThisBuild`] has a Chinese text so far; the others are English.
+    /// The reason in `lang`.
     pub fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (ImageError::NotInThisBuild(name), Lang::Zh) => format!(
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            ImageError::Empty => "文件是空的".into(),
+            ImageError::NotAnImage(None) => "不是图片".into(),
+            ImageError::NotAnImage(Some(what)) => {
+                let what = match *what {
+                    // (a space before Latin letters, none before Chinese)
+                    "a PDF document" => " PDF 文档",
+                    "a ZIP archive or an office document" => " ZIP 压缩包或办公文档",
+                    "a gzip archive" => " gzip 压缩包",
+                    "a video or another media file" => "视频或其他媒体文件",
+                    other => other,
+                };
+                format!("不是图片（看起来是{what}）")
+            }
+            ImageError::Svg => "不支持 SVG（矢量）图片".into(),
+            ImageError::Unsupported(format) => format!("不支持 {format} 图片"),
+            ImageError::NotInThisBuild(name) => format!(
                 "此版本的 Gemma Desk 无法读取 {name} 照片：请先把照片转换为 JPEG（Mac：用“预览”打开，选择“文件 › \
                  导出…”，格式选 JPEG；iPhone：“设置 › 相机 › 格式 › 兼容性最佳”会把新拍的照片存为 JPEG）"
             ),
-            _ => self.to_string(),
+            ImageError::Truncated => "文件不完整：图片数据提前结束".into(),
+            ImageError::Damaged(format) => format!("文件已损坏：不是有效的 {format} 图片"),
+            ImageError::TooLarge { width, height, limit_mp } => {
+                format!("图片太大（{width}×{height} 像素；上限为 {limit_mp} 百万像素）")
+            }
+            ImageError::TooMuchMemory { limit_mb } => format!("打开这张图片需要的内存太多（上限为 {limit_mb} MB）"),
+            ImageError::FileTooLarge { size_mb, limit_mb } => {
+                format!("文件太大（{size_mb} MB；上限为 {limit_mb} MB）")
+            }
+            ImageError::Io(detail) => format!("无法读取文件：{detail}"),
+            ImageError::Encode(detail) => format!("无法重新编码图片：{detail}"),
         }
     }
 
-    /// This error as the crate's error for `path` (`BadInput`: exit code 5 in the CLI).
+    /// This error as the crate's error for `path` (`bad_input`: exit code 5 in the CLI).
     pub fn for_path(self, path: &Path) -> Error {
-        Error::BadInput { path: path.display().to_string(), reason: self.to_string() }
+        Error::Image { path: path.display().to_string(), error: self }
     }
 }
 
@@ -289,7 +317,7 @@ pub fn prepare_bytes(data: &[u8], opts: &PrepareOptions) -> Result<PreparedImage
     catch_panics(|| prepare_inner(data, opts, Output::Best))
 }
 
-/// Reads and prepares an image file. Errors are [`Error::BadInput`] naming the file and the reason.
+/// Reads and prepares an image file. Errors are [`Error::Image`] naming the file and the reason.
 pub fn prepare_file(path: &Path, opts: &PrepareOptions) -> Result<PreparedImage, Error> {
     let data = read_limited(path, opts.max_file_bytes).map_err(|e| e.for_path(path))?;
     prepare_bytes(&data, opts).map_err(|e| e.for_path(path))
@@ -938,15 +966,6 @@ fn encode_png(pixels: &Pixels, width: u32, height: u32) -> Result<Vec<u8>, Image
     Ok(out)
 }
 
-/// An [`ImageError`]'s reason as kept in [`Error::BadInput`] (English), in Chinese when it has a translation.
-pub(crate) fn reason_zh(reason: &str) -> Option<String> {
-    ["HEIC/HEIF", "AVIF"]
-        .into_iter()
-        .map(ImageError::NotInThisBuild)
-        .find(|e| e.to_string() == reason)
-        .map(|e| e.message(Lang::Zh))
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // HEIC/HEIF/AVIF through libheif
 // ---------------------------------------------------------------------------------------------------------------
@@ -1226,8 +1245,8 @@ mod tests {
         let zh = e.message(Lang::Zh);
         assert!(zh.starts_with("此版本的 Gemma Desk 无法读取 HEIC/HEIF 照片：请先把照片转换为 JPEG"), "{zh}");
         assert_eq!(e.message(Lang::En), en);
-        assert_eq!(reason_zh(&en), Some(zh.clone()));
-        assert_eq!(reason_zh("the file is empty"), None);
+        assert_eq!(ImageError::Empty.message(Lang::Zh), "文件是空的");
+        assert_eq!(ImageError::NotAnImage(Some("a PDF document")).message(Lang::Zh), "不是图片（看起来是 PDF 文档）");
         // Through the crate's error, as the CLI shows it: the path, then the reason in the user's language.
         let bad = e.for_path(Path::new("/x/IMG_0001.HEIC"));
         assert_eq!(bad.exit_code(), 5);

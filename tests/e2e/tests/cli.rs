@@ -356,6 +356,22 @@ fn image_refuses_bad_files_with_exit_5() {
 }
 
 #[test]
+fn bad_files_are_explained_in_chinese_for_chinese_users() {
+    for (name, says) in [
+        ("empty.jpg", "文件是空的"),
+        ("not-an-image.jpg", "不是图片"),
+        ("vector.svg", "不支持 SVG"),
+        ("bomb-40000x40000.png", "图片太大（40000×40000 像素"),
+        ("truncated.jpg", "文件不完整"),
+    ] {
+        let out = cli().env("LANG", "zh_CN.UTF-8").args(["image", &fixture(name)]).output().unwrap();
+        assert_eq!(out.status.code(), Some(5), "{name}");
+        let err = stderr(&out);
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+    }
+}
+
+#[test]
 fn chat_sends_photos_prepared_for_the_models_vision_size() {
     let emu = Emulator::start();
     let out = run(
