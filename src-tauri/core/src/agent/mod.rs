@@ -353,7 +353,9 @@ impl FinalAnswerStreamer {
             return out;
         }
         let head = self.buf.trim_start();
-        let decided = head.chars().count() >= 16 || head.contains('\n');
+        // Decided as soon as the start cannot grow into a ReAct label: "The…" streams at its first token,
+        // "Th…" waits for one more. (Waiting for 16 characters cost two token intervals before the first text.)
+        let decided = head.chars().count() >= 16 || head.contains('\n') || !could_start_react(head);
         if self.emitted == 0 && decided && !starts_like_react(head) && !looks_like_action(head) {
             self.prose = true;
             self.emitted = self.buf.len();
@@ -366,6 +368,12 @@ impl FinalAnswerStreamer {
     fn showed_text(&self) -> bool {
         self.started || (self.prose && self.emitted > 0)
     }
+}
+
+/// Whether `head` is the beginning of a ReAct label (or empty): more text is needed to tell.
+fn could_start_react(head: &str) -> bool {
+    let lower = head.to_lowercase();
+    FinalAnswerStreamer::REACT_STARTS.iter().any(|m| m.starts_with(&lower))
 }
 
 fn starts_like_react(head: &str) -> bool {
@@ -491,12 +499,22 @@ mod tests {
     #[test]
     fn plain_prose_streams_at_once_and_is_taken_back_if_an_action_follows() {
         let mut s = FinalAnswerStreamer::default();
-        assert!(s.push("Hello").is_empty(), "too short to tell");
-        assert!(
-            matches!(s.push(" there, how can I help?").as_slice(), [Streamed::Text(t)] if t == "Hello there, how can I help?")
-        );
-        assert!(matches!(s.push(" More.").as_slice(), [Streamed::Text(t)] if t == " More."));
+        assert!(matches!(s.push("Hello").as_slice(), [Streamed::Text(t)] if t == "Hello"), "no label starts so");
+        assert!(matches!(s.push(" there.").as_slice(), [Streamed::Text(t)] if t == " there."));
         assert!(s.showed_text());
+        // A start that may still become a label waits only until it cannot.
+        for (first, next, shown) in [
+            ("Th", "e time", "The time"),
+            ("Act", "ually, no", "Actually, no"),
+            ("最", "近", "最近"),
+            (" ", "Hi", " Hi"),
+        ] {
+            let mut s = FinalAnswerStreamer::default();
+            assert!(s.push(first).is_empty(), "{first:?} could start a label");
+            assert!(matches!(s.push(next).as_slice(), [Streamed::Text(t)] if t == shown), "{first:?} + {next:?}");
+        }
+        let mut s = FinalAnswerStreamer::default();
+        assert!(s.push("Thou").is_empty() && s.push("ght: first").is_empty(), "a Thought is not shown");
         let mut s = FinalAnswerStreamer::default();
         assert!(matches!(s.push("Let me look that up for you.").as_slice(), [Streamed::Text(_)]));
         assert!(matches!(s.push("\nAction: {\"action\": \"weekday\"}").as_slice(), [Streamed::Retract]));
