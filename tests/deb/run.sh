@@ -60,7 +60,9 @@ cleanup() {
 trap cleanup EXIT
 
 say "$(basename "$deb"): $(du -k "$deb" | cut -f1) KiB ($(stat -c %s "$deb") bytes)"
-dpkg-deb --info "$deb" | sed -n 's/^ \(Package\|Version\|Architecture\|Installed-Size\|Depends\): /  \1: /p' >&2
+dpkg-deb --info "$deb" | sed -n 's/^ \(Package\|Version\|Architecture\|Installed-Size\|Maintainer\|Depends\): /  \1: /p' >&2
+# The Maintainer field comes from bundle.publisher (else the bundler makes one up from the identifier).
+[ "$(dpkg-deb -f "$deb" Maintainer)" = "Gemma Desk" ] || fail "Maintainer is \"$(dpkg-deb -f "$deb" Maintainer)\", not bundle.publisher"
 
 if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
   say "$pkg is installed already: removing it first, to test a fresh install"
