@@ -302,7 +302,7 @@ function addMessage(role, text, model) {
   $("empty").hidden = true;
   const wrap = newMessage(role, text, model);
   $("messages").append(wrap);
-  scrollDown(true);
+  pin.on = true;  // scrolled to by the ResizeObserver after the next layout: no layout forced here
   return wrap;
 }
 
