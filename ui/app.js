@@ -635,12 +635,16 @@ function renderMessages(messages, { from, focus } = {}) {
   fillEarlier();
 }
 
-function showEarlier() {
+// Earlier messages while scrolling up: a few per frame, so building them (~2.5 ms a message with its Markdown
+// decorated) never holds a frame long; a whole page at once made one long frame per page.
+const EARLIER = 10;
+
+function showEarlier(count = PAGE) {
   if (shown.start === 0) return;
   const list = $("messages");
   const first = list.querySelector(".msg");
   const top = first.getBoundingClientRect().top;
-  const start = Math.max(0, shown.start - PAGE);
+  const start = Math.max(0, shown.start - count);
   const part = document.createDocumentFragment();
   for (const m of shown.messages.slice(start, shown.start)) part.append(messageElement(m));
   shown.start = start;
@@ -650,8 +654,12 @@ function showEarlier() {
 }
 
 // Scrolling up towards the top brings earlier messages in before the user gets there.
+let filling = false;
 function fillEarlier() {
-  for (let i = 0; i < 5 && shown.start > 0 && $("messages").scrollTop < 1000; i++) showEarlier();
+  if (filling || shown.start === 0 || $("messages").scrollTop >= 1500) return;
+  showEarlier(EARLIER);
+  filling = true;  // then again next frame while still near the top
+  requestAnimationFrame(() => { filling = false; fillEarlier(); });
 }
 
 function updateEarlier() {
@@ -1033,7 +1041,7 @@ async function init() {
   document.addEventListener("paste", onPaste);
   $("tools-toggle").addEventListener("click", () => setToolsToggle(!app.toolsOn));
   $("stop").addEventListener("click", stop);
-  $("earlier").addEventListener("click", showEarlier);
+  $("earlier").addEventListener("click", () => showEarlier());
   $("messages").addEventListener("scroll", onMessagesScroll, { passive: true });
   $("retry").addEventListener("click", checkStatus);
   $("status").addEventListener("click", checkStatus);
