@@ -3,7 +3,7 @@
 
 use crate::state::AppState;
 use gemma_desk_core::images::{self, PrepareOptions, PreparedImage};
-use gemma_desk_core::{Error, Lang};
+use gemma_desk_core::Error;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -91,34 +91,15 @@ fn with_thumbnail(r: Result<PreparedImage, Error>) -> Prepared {
 
 /// Keep a prepared photo for sending and describe it for the composer.
 fn keep(state: &AppState, name: String, result: Prepared) -> AttachmentView {
-    let lang = state.lang();
-    {
-        {
-            match result {
-                Ok((thumbnail, image)) => {
-                    let (width, height) = (image.width, image.height);
-                    let id = state.add_attachment(image);
-                    AttachmentView { id: Some(id), name, thumbnail, width, height, error: None }
-                }
-                Err(e) => AttachmentView {
-                    id: None,
-                    name,
-                    thumbnail: None,
-                    width: 0,
-                    height: 0,
-                    error: Some(reason(&e, lang)),
-                },
-            }
+    match result {
+        Ok((thumbnail, image)) => {
+            let (width, height) = (image.width, image.height);
+            let id = state.add_attachment(image);
+            AttachmentView { id: Some(id), name, thumbnail, width, height, error: None }
         }
-    }
-}
-
-/// A bad file's reason without its path (the name is shown beside it).
-fn reason(e: &Error, lang: Lang) -> String {
-    match e {
-        Error::BadInput { reason, .. } => reason.clone(),
-        Error::Image { error, .. } => error.message(lang),
-        other => other.message(lang),
+        Err(e) => {
+            AttachmentView { id: None, name, thumbnail: None, width: 0, height: 0, error: Some(e.reason(state.lang())) }
+        }
     }
 }
 

@@ -37,10 +37,8 @@ impl CaptionResult {
         let file = self.file.display().to_string();
         match &self.outcome {
             Ok(c) => CaptionRow { file, caption: Some(c.clone()), error: None },
-            // A bad file's message already names the path: keep only the reason in the row.
-            Err(Error::BadInput { reason, .. }) => CaptionRow { file, caption: None, error: Some(reason.clone()) },
-            Err(Error::Image { error, .. }) => CaptionRow { file, caption: None, error: Some(error.message(lang)) },
-            Err(e) => CaptionRow { file, caption: None, error: Some(e.message(lang)) },
+            // The row names the file: keep only the reason.
+            Err(e) => CaptionRow { file, caption: None, error: Some(e.reason(lang)) },
         }
     }
 }

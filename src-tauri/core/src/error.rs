@@ -121,6 +121,15 @@ impl Error {
         }
     }
 
+    /// What went wrong, without the file's path for a bad file (shown beside its name), in the user's language.
+    pub fn reason(&self, lang: Lang) -> String {
+        match self {
+            Error::BadInput { reason, .. } => reason.clone(),
+            Error::Image { error, .. } => error.message(lang),
+            other => other.message(lang),
+        }
+    }
+
     /// What went wrong, in the user's language.
     pub fn message(&self, lang: Lang) -> String {
         if lang == Lang::En {
