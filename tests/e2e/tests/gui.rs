@@ -360,6 +360,14 @@ async fn unreachable_host_says_what_to_do_and_recovers_from_settings() {
 }
 
 impl App {
+    /// Empty the sidebar's search box, as deleting its text does (the full list comes back).
+    async fn clear_search(&self) {
+        self.js(
+            "const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return 1",
+        )
+        .await;
+    }
+
     async fn type_prompt_in(&self, css: &str, text: &str) {
         let el = self.client.find(Locator::Css(css)).await.unwrap();
         el.clear().await.unwrap();
@@ -695,8 +703,7 @@ async fn conversations_are_saved_searched_versioned_and_survive_a_restart() {
         "return document.querySelectorAll('#conversation-list .conv').length === 1",
     )
     .await;
-    app.js("const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return 1")
-        .await;
+    app.clear_search().await;
     app.wait(
         "both listed again",
         Duration::from_secs(10),
@@ -839,8 +846,7 @@ async fn a_long_conversation_opens_at_its_end_and_earlier_messages_come_in_as_yo
     app.screenshot("long-conversation-search-hit").await;
 
     // The button does the same for keyboard users.
-    app.js("const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return 1")
-        .await;
+    app.clear_search().await;
     app.wait(
         "the list back",
         Duration::from_secs(10),
