@@ -5,7 +5,7 @@
 # Set PIN=0 to skip the single-core pass (taskset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FILE=$(realpath "${1:-../shared/fixtures/images/coffee-12mp.jpg}")
+FILE=$(realpath "${1:-tests/fixtures/images/coffee-12mp.jpg}")
 RUNS=${2:-30}
 python3 -c 'import PIL' 2>/dev/null || pip install --quiet pillow
 

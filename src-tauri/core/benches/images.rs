@@ -17,7 +17,7 @@ fn main() {
     // `cargo bench` passes `--bench`; anything starting with `-` is not ours.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let file = args.first().map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/coffee-12mp.jpg")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images/coffee-12mp.jpg")
     });
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(30).max(1);
     let opts = PrepareOptions::default();

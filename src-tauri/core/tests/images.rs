@@ -1,4 +1,4 @@
-//! Image preparation against every fixture in `shared/fixtures/images/` (see its README): what the app sends for
+//! Image preparation against every fixture in `tests/fixtures/images/` (see its README): what the app sends for
 //! each of them, compared pixel by pixel where it matters.
 
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use gemma_desk_core::images::{
 use gemma_desk_core::Error;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images")
 }
 
 fn fixture(name: &str) -> PathBuf {

@@ -234,8 +234,8 @@ pub fn which(name: &str) -> Option<PathBuf> {
     dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
-/// A photo from the shared fixtures (`../shared/fixtures/images`, see its README), as an absolute path.
+/// A photo from the repository's fixtures (`tests/fixtures/images`, see its README), as an absolute path.
 pub fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images").join(name);
     path.canonicalize().unwrap_or(path).to_string_lossy().into_owned()
 }

@@ -161,7 +161,7 @@ fn images_to_a_text_only_model_are_refused_before_sending() {
 #[test]
 fn an_image_goes_to_a_vision_model_with_a_default_prompt() {
     let emu = Emulator::start();
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/cat.jpg");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images/cat.jpg");
     let bytes = std::fs::read(&fixture).expect("the shared image fixtures");
     let out = run(&["chat", "--image", fixture.to_str().unwrap()], &emu);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -182,7 +182,7 @@ fn unreadable_image_exits_5() {
     let out = run(&["chat", "--image", "/nonexistent/photo.jpg", "hi"], &emu);
     assert_eq!(out.status.code(), Some(5));
     assert!(stderr(&out).starts_with("error: /nonexistent/photo.jpg: "), "{}", stderr(&out));
-    let empty = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/empty.jpg");
+    let empty = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images/empty.jpg");
     let out = run(&["chat", "--image", empty.to_str().unwrap(), "hi"], &emu);
     assert_eq!(out.status.code(), Some(5));
     assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
