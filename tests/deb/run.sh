@@ -2,10 +2,11 @@
 # The Linux package as people get it: install the .deb with apt, check its menu entry and icon, start the app the
 # way the desktop menu does under a virtual display of its own and see its window drawn, stop it, then remove the
 # package and check that nothing it installed is left.
-#   tests/deb/run.sh [FILE.deb]   test that package (default: the one `cargo tauri build --bundles deb` made)
-#   tests/deb/run.sh --build      build the .deb first (`cargo tauri build --bundles deb`), then test it
-#   tests/deb/run.sh --build-debug   the same package built from the dev profile (`cargo tauri build --debug`):
-#                                 what CI tests, reusing the test build's compiled dependencies
+#   tests/deb/run.sh [FILE.deb]   test that package (default: the one `tauri build --bundles deb` made)
+#   tests/deb/run.sh --build      build the .deb first (`tauri build --bundles deb`, the shipped profile), then test it
+#   tests/deb/run.sh --bundle-debug   package the app already built by `cargo build` in the dev profile
+#                                 (`tauri bundle --debug`): what CI tests, compiling nothing but the app crate
+# The Tauri CLI is the prebuilt one from the npm registry, pinned in tests/deb/package.json (installed on first use).
 # Installs and removes the package `gemma-desk` system-wide (root, or sudo). Needs xvfb, xdotool, imagemagick,
 # x11-utils, desktop-file-utils and dbus-daemon (./dev test installs them). Screenshot: tests/deb/artifacts/.
 set -euo pipefail
@@ -18,17 +19,30 @@ sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 apt_get() { DEBIAN_FRONTEND=noninteractive $sudo apt-get "$@"; }
 profile=release
-[ "${1:-}" = --build-debug ] && profile=debug
+[ "${1:-}" = --bundle-debug ] && profile=debug
 bundle_dir="${CARGO_TARGET_DIR:-$PWD/target}/$profile/bundle/deb"
 artifacts="$PWD/tests/deb/artifacts"
 
+tauri() {
+  [ -x tests/deb/node_modules/.bin/tauri ] || (cd tests/deb && npm ci --no-audit --no-fund --silent)
+  tests/deb/node_modules/.bin/tauri "$@"
+}
+
 deb="${1:-}"
-if [ "$deb" = --build ] || [ "$deb" = --build-debug ]; then
-  say "Building the .deb ($profile profile: cargo tauri build --bundles deb)"
+if [ "$deb" = --build ]; then
+  say "Building the .deb (shipped profile: tauri build --bundles deb)"
   start=$SECONDS
-  if [ "$profile" = debug ]; then cargo tauri build --debug --bundles deb -- --locked
-  else cargo tauri build --bundles deb -- --locked; fi
+  tauri build --bundles deb -- --locked
   say "Built in $((SECONDS - start)) s"
+  deb=""
+elif [ "$deb" = --bundle-debug ]; then
+  # The binary as `cargo build -p gemma-desk` makes it in the dev profile, without the test-only `e2e` feature:
+  # with --workspace and --tests, as ./dev test builds, so that no dependency is compiled again for other features.
+  say "Packaging the dev-profile app (tauri bundle --debug --bundles deb)"
+  start=$SECONDS
+  cargo build --workspace --bins --tests --locked
+  tauri bundle --debug --bundles deb
+  say "Packaged in $((SECONDS - start)) s"
   deb=""
 fi
 if [ -z "$deb" ]; then
