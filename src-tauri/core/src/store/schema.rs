@@ -77,6 +77,8 @@ fn to_v2(conn: &Connection) -> rusqlite::Result<()> {
             (SELECT id FROM messages m WHERE m.conversation_id = conversations.id ORDER BY position DESC LIMIT 1);
         CREATE INDEX conversations_by_head ON conversations(head_id);
 
+        -- v1's columns again (a twin of to_v1's on purpose), less `position`: SQLite's ALTER TABLE cannot drop a
+        -- column that a UNIQUE constraint uses, so the table is made anew and the rows copied.
         CREATE TABLE messages_v2 (
             id INTEGER PRIMARY KEY,
             uid TEXT NOT NULL UNIQUE,
