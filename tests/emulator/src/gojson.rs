@@ -383,14 +383,15 @@ pub fn decode_images(obj: &Map<String, Value>, strukt: &str, path: &str) -> Resu
     Ok(out)
 }
 
-/// `api.ThinkValue`: a bool or one of "high", "medium", "low". Returns whether thinking is on.
+/// `api.ThinkValue`: a bool or one of "high", "medium", "low", "max" (GEMMA4-FACTS.md §3, the
+/// wording of Ollama 0.30+). Returns whether thinking is on.
 pub fn think(obj: &Map<String, Value>) -> Result<bool, String> {
     match field(obj, "think") {
         None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::String(s)) if matches!(s.as_str(), "high" | "medium" | "low") => Ok(true),
+        Some(Value::String(s)) if matches!(s.as_str(), "high" | "medium" | "low" | "max") => Ok(true),
         Some(Value::String(s)) => Err(format!(
-            "invalid think value: {} (must be \"high\", \"medium\", \"low\", true, or false)",
+            "invalid think value: {} (must be \"high\", \"medium\", \"low\", \"max\", true, or false)",
             crate::util::go_quote(s)
         )),
         Some(_) => Err("think must be a boolean or string".into()),

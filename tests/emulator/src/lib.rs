@@ -15,8 +15,20 @@
 //!
 //! The server runs on its own thread with its own Tokio runtime, so the same handle works from
 //! synchronous tests and from inside any async runtime.
+//!
+//! Out of the box it is the Ollama 0.12 that Gemma 3 was built against (gemma3:4b, gemma3:1b,
+//! qwen3:0.6b). Gemma 4 as Ollama 0.30+ serves it comes with its model definitions
+//! (`ModelSpec::gemma4_all()`: e2b, e4b, 12b, 26b, 31b and `gemma4:31b-cloud`), which carry the
+//! newer behaviour per model, so Gemma 3 answers exactly as before beside them. Its wire facts
+//! are in `GEMMA4-FACTS.md` (a copy of the shared note, cited by section as §N in the code):
+//! thinking by default and `think` levels (§3), tool calls with ids in one chunk and the
+//! parser's mangled calls (§4), audio in `images` (§5), `/api/tags` that lists less than
+//! `/api/show` (§1, §2), `/v1` reasoning (§9). A test scripts thinking with
+//! `Reply::text("…").thinking("…")` and reads what images and audio were sent (format, pixel
+//! size, WAV format and length) from `RecordedRequest::media`.
 
 mod gojson;
+mod media;
 mod model;
 mod openai;
 mod reply;
@@ -30,6 +42,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+pub use media::{silent_wav, MediaItem};
 pub use model::ModelSpec;
 pub use reply::{RecordedRequest, Reply};
 pub use state::DEFAULT_VERSION;

@@ -1,5 +1,10 @@
 //! The OpenAI-compatible `/v1` surface, as Ollama's middleware translates it to and from the
 //! native handlers.
+//!
+//! Thinking crosses it as Ollama 0.30+ does (GEMMA4-FACTS.md §9): `reasoning.effort` or
+//! `reasoning_effort` in, mapped to `think`; `delta.reasoning` (`message.reasoning`) out, a
+//! message holding both reasoning and content split into two chunks. Audio comes in as
+//! `input_audio` parts and joins the images, as `FromChatRequest` does (§5).
 
 use std::time::SystemTime;
 
@@ -13,8 +18,8 @@ use serde_json::{json, Map, Value};
 use crate::gojson::{self, check, field, DecodeError, Want};
 use crate::reply::Reply;
 use crate::server::{
-    check_inputs, check_runnable, estimate_tokens, interruption, json_with, metrics, next_reply, sorted_models, Gen,
-    Interrupt, St, JSON,
+    check_inputs, check_runnable, estimate_tokens, interruption, json_with, metrics, next_reply, sorted_models,
+    streams_thinking, Gen, Interrupt, Kind, St, JSON,
 };
 use crate::stream::Step;
 use crate::util::{go_quote, ms, unix_secs};
@@ -93,6 +98,8 @@ struct Parsed {
     all_text: String,
     images: Vec<Vec<u8>>,
     has_tools: bool,
+    /// The `think` the effort maps to; `None` leaves the model's default.
+    think: Option<Value>,
 }
 
 /// Decodes an `openai.ChatCompletionRequest` and converts its messages like `FromChatRequest`.
@@ -104,6 +111,8 @@ fn parse(v: &Value) -> Result<Parsed, String> {
     check(&obj, "stream", Want::Bool, S, "stream", "bool")?;
     check(&obj, "stream_options", Want::Object, S, "stream_options", "openai.StreamOptions")?;
     check(&obj, "tools", Want::Array, S, "tools", "[]api.Tool")?;
+    check(&obj, "reasoning", Want::Object, S, "reasoning", "openai.Reasoning")?;
+    check(&obj, "reasoning_effort", Want::Str, S, "reasoning_effort", "string")?;
     let messages = field(&obj, "messages").and_then(Value::as_array).cloned().unwrap_or_default();
     for m in &messages {
         if !(m.is_object() || m.is_null()) {
@@ -146,6 +155,12 @@ fn parse(v: &Value) -> Result<Parsed, String> {
         }
     }
     let has_tools = field(&obj, "tools").and_then(Value::as_array).is_some_and(|t| !t.is_empty());
+    // `reasoning.effort` wins over `reasoning_effort` whenever `reasoning` is present.
+    let effort = match field(&obj, "reasoning") {
+        Some(r) => r.get("effort").and_then(Value::as_str).unwrap_or(""),
+        None => field(&obj, "reasoning_effort").and_then(Value::as_str).unwrap_or(""),
+    };
+    let think = think_from_effort(effort)?;
     Ok(Parsed {
         model: field(&obj, "model").and_then(Value::as_str).unwrap_or("").to_string(),
         messages: messages.len(),
@@ -153,7 +168,25 @@ fn parse(v: &Value) -> Result<Parsed, String> {
         all_text,
         images,
         has_tools,
+        think,
         obj,
+    })
+}
+
+/// `thinkFromReasoningEffort` (§9): OpenAI's scale clamped to Ollama's levels.
+fn think_from_effort(effort: &str) -> Result<Option<Value>, String> {
+    Ok(match effort {
+        "" => None,
+        "none" => Some(json!(false)),
+        "minimal" => Some(json!("low")),
+        "low" | "medium" | "high" | "max" => Some(json!(effort)),
+        "xhigh" | "ultra" => Some(json!("max")),
+        other => {
+            return Err(format!(
+                "invalid reasoning value: {} (must be \"minimal\", \"low\", \"medium\", \"high\", \"xhigh\", \"ultra\", \"max\", or \"none\")",
+                go_quote(other)
+            ))
+        }
     })
 }
 
@@ -179,6 +212,13 @@ fn convert_part(part: &Value, images: &mut Vec<Vec<u8>>) -> Result<String, Strin
             images.push(gojson::decode_base64(data).map_err(|_| invalid())?);
             Ok(String::new())
         }
+        // Audio joins the images; its `format` is ignored (§5).
+        Some("input_audio") => {
+            let audio = part.get("input_audio").and_then(Value::as_object).ok_or("invalid input_audio format")?;
+            let data = audio.get("data").and_then(Value::as_str).ok_or("invalid input_audio format: missing data")?;
+            images.push(gojson::decode_base64(data).map_err(|e| format!("invalid input_audio base64 data: {e}"))?);
+            Ok(String::new())
+        }
         _ => Err(invalid()),
     }
 }
@@ -201,10 +241,10 @@ pub async fn chat_completions(State(st): St, body: Bytes) -> Response {
     let Some(spec) = st.lock().find_model(&p.model) else {
         return error_response(404, &format!("model {} not found, try pulling it first", go_quote(&p.model)));
     };
-    if let Err((code, msg)) = check_runnable(&spec, &p.model, p.has_tools, &None, "chat") {
+    if let Err((code, msg)) = check_runnable(&spec, &p.model, p.has_tools, &p.think, "chat") {
         return error_response(code, &msg);
     }
-    if let Err((code, msg)) = check_inputs(&spec, &None, &p.images) {
+    if let Err((code, msg)) = check_inputs(&spec, &p.think, &p.images) {
         return error_response(code, &msg);
     }
     let include_usage =
@@ -216,6 +256,7 @@ pub async fn chat_completions(State(st): St, body: Bytes) -> Response {
         prompt_tokens: estimate_tokens(&p.all_text) + 10 * p.messages as u64,
         keep_alive: None,
         num_ctx: 4096,
+        think: streams_thinking(&spec, &p.think, Kind::Chat),
         model: p.model,
         spec,
     };
@@ -256,7 +297,11 @@ fn openai_tool_calls(calls: &Value) -> Value {
 #[derive(Serialize)]
 struct Delta<'a> {
     role: &'static str,
-    content: &'a str,
+    /// Left out only on the reasoning half of a split message (§9).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reasoning: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_calls: Option<Value>,
 }
@@ -306,7 +351,7 @@ async fn respond(g: Gen, reply: Reply, id: String, include_usage: bool) -> Respo
     let interrupt = interruption(&reply);
 
     if !g.stream {
-        let sent = interrupt.map_or(reply.chunks.len(), |(at, _)| at);
+        let sent = interrupt.map_or(reply.pieces().len(), |(at, _)| at);
         tokio::time::sleep(ms(reply.delay_ms * sent as u64)).await;
         return match interrupt {
             Some((_, Interrupt::Error)) => error_response(500, &reply.error_message()),
@@ -314,6 +359,9 @@ async fn respond(g: Gen, reply: Reply, id: String, include_usage: bool) -> Respo
             Some((_, Interrupt::Cut)) => sse_response("application/json", vec![Step::Cut]),
             None => {
                 let mut message = json!({ "role": "assistant", "content": reply.content() });
+                if !reply.thinking.is_empty() {
+                    message["reasoning"] = json!(reply.thinking_text());
+                }
                 if let Some(calls) = tool_calls {
                     message["tool_calls"] = calls;
                 }
@@ -334,23 +382,22 @@ async fn respond(g: Gen, reply: Reply, id: String, include_usage: bool) -> Respo
         };
     }
 
-    let chunk = |content: &str, calls: Option<Value>, finish: Option<&str>| {
+    let chunk = |delta: Delta, finish: Option<&str>| {
         sse(&Chunk {
             id: &id,
             object: "chat.completion.chunk",
             created,
             model: &g.model,
             system_fingerprint: "fp_ollama",
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta: Delta { role: "assistant", content, tool_calls: calls },
-                finish_reason: finish,
-            }],
+            choices: vec![ChunkChoice { index: 0, delta, finish_reason: finish }],
             usage: None,
         })
     };
+    let text =
+        |content: &'static str| Delta { role: "assistant", content: Some(content), reasoning: "", tool_calls: None };
+    let pieces = reply.pieces();
     let mut steps = Vec::new();
-    for i in 0..=reply.chunks.len() {
+    for i in 0..=pieces.len() {
         if let Some((at, kind)) = interrupt {
             if at == i {
                 steps.push(match kind {
@@ -362,15 +409,22 @@ async fn respond(g: Gen, reply: Reply, id: String, include_usage: bool) -> Respo
                 return sse_response("text/event-stream", steps);
             }
         }
-        if let Some(content) = reply.chunks.get(i) {
+        if let Some(&(reasoning, content)) = pieces.get(i) {
             steps.push(Step::Sleep(reply.delay_ms));
-            steps.push(chunk(content, None, None));
+            let delta = |content| Delta { role: "assistant", content, reasoning, tool_calls: None };
+            if reasoning.is_empty() || content.is_empty() {
+                steps.push(chunk(delta(Some(content)), None));
+            } else {
+                // `ToStreamChunks`: reasoning first (no content), then the content alone.
+                steps.push(chunk(delta(None), None));
+                steps.push(chunk(Delta { reasoning: "", ..delta(Some(content)) }, None));
+            }
         }
     }
     if let Some(calls) = tool_calls {
-        steps.push(chunk("", Some(calls), None));
+        steps.push(chunk(Delta { tool_calls: Some(calls), ..text("") }, None));
     }
-    steps.push(chunk("", None, Some(&finish_reason)));
+    steps.push(chunk(text(""), Some(&finish_reason)));
     if include_usage {
         steps.push(sse(&Chunk {
             id: &id,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::media::MediaItem;
 use crate::util::word_chunks;
 
 /// One scripted answer, consumed FIFO by `/api/chat`, `/api/generate` and `/v1/chat/completions`.
@@ -14,8 +15,22 @@ use crate::util::word_chunks;
 pub struct Reply {
     /// Content pieces, one per stream line (joined for non-streamed requests).
     pub chunks: Vec<String>,
-    /// Native tool calls, e.g. `[{"function":{"name":"f","arguments":{"x":1}}}]`.
+    /// Native tool calls, e.g. `[{"function":{"name":"f","arguments":{"x":1}}}]`. Models with
+    /// `tool_call_ids` get an `id` and `function.index` added where the script has none (§4).
     pub tool_calls: Option<Value>,
+    /// Thinking pieces, streamed as `message.thinking` (`/v1`: `delta.reasoning`) before the
+    /// content, when the model thinks and the request did not turn thinking off (§3).
+    pub thinking: Vec<String>,
+    /// The last thinking piece and the first content piece arrive in one message, as when a
+    /// token straddles the end of thinking (`/v1` splits such a message in two, §9).
+    pub thinking_joins_content: bool,
+    /// The raw text of a tool call Ollama's gemma4 parser could not read, e.g.
+    /// `call:get_time{timezone='Asia/Tokyo'}` (#17882, §4). It is dropped: the turn ends with no
+    /// `tool_calls` and no content from it, `done_reason` "stop".
+    pub mangled_tool_call: Option<String>,
+    /// ⚠ The other reading of a mangled call: its raw text arrives as content (as servers that
+    /// fall back to text do).
+    pub mangled_call_as_content: bool,
     /// Sleep before each chunk.
     pub delay_ms: u64,
     /// Sleep before sending the response headers at all.
@@ -51,6 +66,36 @@ impl Reply {
     /// `json!([{"function":{"name":"get_weather","arguments":{"city":"Paris"}}}])`.
     pub fn with_tool_calls(tool_calls: Value) -> Reply {
         Reply::default().tool_calls(tool_calls)
+    }
+
+    /// Adds thinking, streamed word by word before the content.
+    pub fn thinking(mut self, text: &str) -> Reply {
+        self.thinking = word_chunks(text);
+        self
+    }
+
+    /// Adds thinking streamed exactly as these pieces.
+    pub fn thinking_chunks(mut self, chunks: &[&str]) -> Reply {
+        self.thinking = chunks.iter().map(|c| c.to_string()).collect();
+        self
+    }
+
+    /// Sends the last thinking piece together with the first content piece.
+    pub fn thinking_joins_content(mut self) -> Reply {
+        self.thinking_joins_content = true;
+        self
+    }
+
+    /// A turn whose only tool call the gemma4 parser could not read (`raw` is what the model
+    /// wrote, e.g. `call:get_time{timezone='Asia/Tokyo'}`): no `tool_calls`, empty content.
+    pub fn mangled_tool_call(raw: &str) -> Reply {
+        Reply { mangled_tool_call: Some(raw.into()), ..Reply::default() }
+    }
+
+    /// ⚠ Makes a mangled call's raw text arrive as content instead of vanishing.
+    pub fn mangled_call_as_content(mut self) -> Reply {
+        self.mangled_call_as_content = true;
+        self
     }
 
     /// Adds native tool calls to this reply.
@@ -114,6 +159,35 @@ impl Reply {
     pub(crate) fn content(&self) -> String {
         self.chunks.concat()
     }
+
+    pub(crate) fn thinking_text(&self) -> String {
+        self.thinking.concat()
+    }
+
+    /// The reply as one request streams it: the thinking only if `think` (§3), a mangled call's
+    /// raw text as content in that reading (§4).
+    pub(crate) fn resolved(mut self, think: bool) -> Reply {
+        if !think {
+            self.thinking.clear();
+        }
+        if let (Some(raw), true) = (&self.mangled_tool_call, self.mangled_call_as_content) {
+            self.chunks.push(raw.clone());
+        }
+        self
+    }
+
+    /// The streamed messages of a resolved reply, as (thinking, content), before any tool calls.
+    pub(crate) fn pieces(&self) -> Vec<(&str, &str)> {
+        let mut pieces: Vec<(&str, &str)> = self.thinking.iter().map(|t| (t.as_str(), "")).collect();
+        let mut content = self.chunks.iter().map(String::as_str);
+        if self.thinking_joins_content && !pieces.is_empty() {
+            if let (Some(last), Some(first)) = (pieces.last_mut(), content.next()) {
+                last.1 = first;
+            }
+        }
+        pieces.extend(content.map(|c| ("", c)));
+        pieces
+    }
 }
 
 /// A request as the emulator received it.
@@ -128,6 +202,10 @@ pub struct RecordedRequest {
     pub body: Value,
     /// True when the client went away before the emulator finished sending the response.
     pub client_disconnected: bool,
+    /// The images and audio the body carries, decoded (format, pixel size, WAV format and
+    /// length), in order; see `media.rs`.
+    #[serde(default)]
+    pub media: Vec<MediaItem>,
 }
 
 impl RecordedRequest {

@@ -22,7 +22,7 @@ use crate::openai;
 use crate::reply::{RecordedRequest, Reply};
 use crate::state::{Installed, Shared};
 use crate::stream::{self, DisconnectGuard, GuardedBody, Step};
-use crate::util::{go_quote, ms, normalize_model, now_rfc3339, qualified_model, rfc3339};
+use crate::util::{fake_digest, go_quote, ms, normalize_model, now_rfc3339, qualified_model, rfc3339};
 
 pub type St = State<Arc<Shared>>;
 
@@ -135,6 +135,7 @@ async fn gate(State(st): St, req: Request, next: Next) -> Response {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
         headers,
+        media: crate::media::in_request(parts.uri.path(), &body_value),
         body: body_value,
         client_disconnected: false,
     });
@@ -280,15 +281,27 @@ async fn version(State(st): St) -> Response {
     json_ok(&json!({ "version": v }))
 }
 
+/// One `/api/tags` entry; the fields Ollama 0.30+ added (§1) only where the model has them,
+/// as Go's `omitempty` leaves them out.
 fn tag_entry(m: &Installed) -> Value {
-    json!({
+    let mut entry = json!({
         "name": m.spec.name,
         "model": m.spec.name,
         "modified_at": rfc3339(m.modified_at),
         "size": m.spec.size,
         "digest": m.spec.digest(),
-        "details": m.spec.details(),
-    })
+        "details": m.spec.listed_details(),
+    });
+    if let Some(remote) = &m.spec.remote_model {
+        entry["remote_model"] = json!(remote);
+    }
+    if let Some(host) = &m.spec.remote_host {
+        entry["remote_host"] = json!(host);
+    }
+    if let Some(caps) = &m.spec.listed_capabilities {
+        entry["capabilities"] = json!(caps);
+    }
+    entry
 }
 
 /// Installed models, most recently modified first (as ListHandler sorts them).
@@ -329,7 +342,7 @@ async fn show(State(st): St, body: Bytes) -> Response {
         return error(404, &format!("model '{model}' not found"));
     };
     let spec = &m.spec;
-    json_ok(&json!({
+    let mut shown = json!({
         "license": spec.license(),
         "modelfile": spec.modelfile(),
         "parameters": spec.parameters(),
@@ -338,7 +351,11 @@ async fn show(State(st): St, body: Bytes) -> Response {
         "model_info": spec.model_info(),
         "capabilities": spec.capabilities,
         "modified_at": rfc3339(m.modified_at),
-    }))
+    });
+    if let Some(projector) = &spec.projector_info {
+        shown["projector_info"] = projector.clone();
+    }
+    json_ok(&shown)
 }
 
 async fn ps(State(st): St) -> Response {
@@ -468,7 +485,7 @@ async fn pull(State(st): St, body: Bytes) -> Response {
             if installed.as_ref().is_some_and(|old| *old != spec) {
                 lines.push(status("removing unused layers"));
             }
-            PullEnd::Success(spec)
+            PullEnd::Success(Box::new(spec))
         }
     };
     let interrupt = pull_interruption(&script, lines.len());
@@ -483,7 +500,7 @@ async fn pull(State(st): St, body: Bytes) -> Response {
             (Some((_, Interrupt::Cut)), _) => streaming(JSON, vec![Step::Cut]),
             (None, PullEnd::Fail(msg)) => error(500, &msg),
             (None, PullEnd::Success(spec)) => {
-                st.lock().install(spec);
+                st.lock().install(*spec);
                 json_ok(&status("success"))
             }
         };
@@ -513,7 +530,7 @@ async fn pull(State(st): St, body: Bytes) -> Response {
         PullEnd::Success(spec) => {
             // The manifest is written before "success" is reported.
             let st = st.clone();
-            steps.push(Step::Run(Box::new(move || st.lock().install(spec))));
+            steps.push(Step::Run(Box::new(move || st.lock().install(*spec))));
             steps.push(line(&status("success")));
         }
     }
@@ -521,7 +538,8 @@ async fn pull(State(st): St, body: Bytes) -> Response {
 }
 
 enum PullEnd {
-    Success(ModelSpec),
+    /// Boxed: a model definition is far larger than an error message.
+    Success(Box<ModelSpec>),
     Fail(String),
 }
 
@@ -553,6 +571,8 @@ pub struct Gen {
     pub prompt_tokens: u64,
     pub keep_alive: Option<f64>,
     pub num_ctx: u64,
+    /// Whether the model's thinking is streamed (see `streams_thinking`).
+    pub think: bool,
 }
 
 /// Checks Ollama applies before running a model, in its order. Returns (status, message).
@@ -576,33 +596,75 @@ pub fn check_runnable(
     Ok(())
 }
 
-/// Checks done once the prompt is built: string think levels (harmony models only) and images.
+/// Checks done once the prompt is built: string think levels (0.12: harmony models only; 0.30+
+/// and `think_levels`: any thinking model, §3) and media. Audio (WAV/MP3, detected as
+/// `llm.DetectMediaKind` does, §5) needs `audio`; anything else is an image and needs `vision`.
 pub fn check_inputs(spec: &ModelSpec, think: &Option<Value>, images: &[Vec<u8>]) -> Result<(), (u16, String)> {
-    if let Some(Value::String(level)) = think {
+    if let (Some(Value::String(level)), false) = (think, spec.think_levels) {
         return Err((400, format!("think value {} is not supported for this model", go_quote(level))));
     }
-    if images.is_empty() {
+    const PREFIX: &str = "Failed to create new sequence: failed to process inputs: ";
+    let (audio, pictures): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) =
+        images.iter().partition(|b| crate::media::audio_format(b).is_some());
+    // ⚠ The facts have no error for audio to a model that cannot hear; the emulator answers as
+    // for an image to a model that cannot see.
+    if !audio.is_empty() && !spec.has("audio") {
+        return Err((500, format!("{PREFIX}this model is missing data required for audio input")));
+    }
+    if pictures.is_empty() {
         return Ok(());
     }
-    const PREFIX: &str = "Failed to create new sequence: failed to process inputs: ";
     if !spec.has("vision") {
         return Err((500, format!("{PREFIX}this model is missing data required for image input")));
     }
-    if images.iter().any(|img| !gojson::is_supported_image(img)) {
+    if pictures.iter().any(|img| !gojson::is_supported_image(img)) {
         return Err((500, format!("{PREFIX}image: unknown format")));
     }
     Ok(())
+}
+
+/// Whether a request gets the model's thinking (§3): only thinking models think; an omitted
+/// `think` means on (Ollama's default since 0.12.4), except ⚠ on `/api/generate` for models
+/// whose thinking that endpoint drops; `false` means off, `true` and any level on.
+pub fn streams_thinking(spec: &ModelSpec, think: &Option<Value>, kind: Kind) -> bool {
+    spec.has("thinking")
+        && match think {
+            None => !(kind == Kind::Generate && spec.generate_drops_default_thinking),
+            Some(Value::Bool(on)) => *on,
+            Some(_) => true,
+        }
 }
 
 pub fn default_reply(last_user: &str) -> Reply {
     Reply::text(&format!("Hello from the emulator. You said: {last_user}"))
 }
 
-/// Takes the next scripted reply for this model (or the default) and notes the model as loaded.
+/// Takes the next scripted reply for this model (or the default), resolved for this request,
+/// and notes the model as loaded.
 pub fn next_reply(st: &Shared, g: &Gen) -> Reply {
     let mut inner = st.lock();
     inner.mark_loaded(&g.spec, g.keep_alive, g.num_ctx);
-    inner.take_reply(&g.model).unwrap_or_else(|| default_reply(&g.last_user))
+    let mut reply = inner.take_reply(&g.model).unwrap_or_else(|| default_reply(&g.last_user));
+    if g.spec.tool_call_ids {
+        if let Some(Value::Array(calls)) = &mut reply.tool_calls {
+            inner.turns_with_calls += 1;
+            number_tool_calls(calls, inner.turns_with_calls);
+        }
+    }
+    reply.resolved(g.think)
+}
+
+/// Gives each call what Ollama 0.30+ sends (§4) where the script left it out: an `id` of
+/// `call_` and 8 characters of [a-z0-9] (here hex, unique per turn and call), and
+/// `function.index` counting from 0.
+fn number_tool_calls(calls: &mut [Value], turn: u64) {
+    for (i, call) in calls.iter_mut().enumerate() {
+        let Value::Object(call) = call else { continue };
+        call.entry("id").or_insert_with(|| json!(format!("call_{}", &fake_digest(&format!("{turn}:{i}"))[..8])));
+        if let Some(Value::Object(function)) = call.get_mut("function") {
+            function.entry("index").or_insert(json!(i));
+        }
+    }
 }
 
 /// A rough token estimate: about four characters per token, plus template overhead.
@@ -621,7 +683,7 @@ pub enum Interrupt {
 /// The first interruption of a reply: (after how many chunks, what). Values past the end apply
 /// after the last chunk, before the final message.
 pub fn interruption(reply: &Reply) -> Option<(usize, Interrupt)> {
-    let n = reply.chunks.len();
+    let n = reply.pieces().len();
     [(reply.cut_after, Interrupt::Cut), (reply.stall_after, Interrupt::Stall), (reply.error_after, Interrupt::Error)]
         .into_iter()
         .filter_map(|(at, kind)| at.map(|at| (at.min(n), kind)))
@@ -650,7 +712,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 pub fn metrics(prompt_tokens: u64, reply: &Reply) -> Metrics {
-    let eval_count = reply.chunks.len() as u64;
+    let eval_count = (reply.thinking.len() + reply.chunks.len()) as u64;
     let load = 48_123_456;
     let prompt_eval_duration = prompt_tokens * 1_200_000;
     let eval_duration = eval_count * 18_000_000 + eval_count * reply.delay_ms * 1_000_000;
@@ -668,6 +730,9 @@ pub fn metrics(prompt_tokens: u64, reply: &Reply) -> Metrics {
 struct Message<'a> {
     role: &'static str,
     content: &'a str,
+    /// `omitempty` in Go: only on messages that carry thinking.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    thinking: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_calls: Option<&'a Value>,
 }
@@ -681,6 +746,9 @@ struct NativeLine<'a> {
     message: Option<Message<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response: Option<&'a str>,
+    /// /api/generate's thinking sits beside `response`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<&'a str>,
     done: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     done_reason: Option<&'a str>,
@@ -697,11 +765,23 @@ pub enum Kind {
 }
 
 fn native_line<'a>(kind: Kind, model: &'a str, content: &'a str, tool_calls: Option<&'a Value>) -> NativeLine<'a> {
+    thinking_line(kind, model, "", content, tool_calls)
+}
+
+/// A line that may carry thinking: `message.thinking` for chat, `thinking` for generate (§3).
+fn thinking_line<'a>(
+    kind: Kind,
+    model: &'a str,
+    thinking: &'a str,
+    content: &'a str,
+    tool_calls: Option<&'a Value>,
+) -> NativeLine<'a> {
     NativeLine {
         model,
         created_at: now_rfc3339(),
-        message: (kind == Kind::Chat).then_some(Message { role: "assistant", content, tool_calls }),
+        message: (kind == Kind::Chat).then_some(Message { role: "assistant", content, thinking, tool_calls }),
         response: (kind == Kind::Generate).then_some(content),
+        thinking: (kind == Kind::Generate && !thinking.is_empty()).then_some(thinking),
         done: false,
         done_reason: None,
         context: None,
@@ -732,7 +812,7 @@ async fn native_reply(kind: Kind, g: Gen, reply: Reply) -> Response {
     let interrupt = interruption(&reply);
 
     if !g.stream {
-        let sent = interrupt.map_or(reply.chunks.len(), |(at, _)| at);
+        let sent = interrupt.map_or(reply.pieces().len(), |(at, _)| at);
         tokio::time::sleep(ms(reply.delay_ms * sent as u64)).await;
         return match interrupt {
             // A failed generation is reported as a plain error when nothing was streamed.
@@ -741,7 +821,8 @@ async fn native_reply(kind: Kind, g: Gen, reply: Reply) -> Response {
             Some((_, Interrupt::Cut)) => streaming(JSON, vec![Step::Cut]),
             None => {
                 let content = reply.content();
-                let mut l = native_line(kind, model, &content, tool_calls);
+                let thinking = reply.thinking_text();
+                let mut l = thinking_line(kind, model, &thinking, &content, tool_calls);
                 l.done = true;
                 l.done_reason = Some(&done_reason);
                 l.context = context;
@@ -752,18 +833,20 @@ async fn native_reply(kind: Kind, g: Gen, reply: Reply) -> Response {
     }
 
     let mut steps = Vec::new();
-    for (i, chunk) in reply.chunks.iter().enumerate() {
+    let pieces = reply.pieces();
+    for (i, (thinking, content)) in pieces.iter().enumerate() {
         if interrupt_steps(&mut steps, interrupt, i, &reply) {
             return streaming(NDJSON, steps);
         }
         steps.push(Step::Sleep(reply.delay_ms));
-        steps.push(line(&native_line(kind, model, chunk, None)));
+        steps.push(line(&thinking_line(kind, model, thinking, content, None)));
     }
-    if interrupt_steps(&mut steps, interrupt, reply.chunks.len(), &reply) {
+    if interrupt_steps(&mut steps, interrupt, pieces.len(), &reply) {
         return streaming(NDJSON, steps);
     }
     if let Some(calls) = tool_calls {
-        // Ollama sends parsed tool calls in their own (not done) message, then the done line.
+        // Ollama sends parsed tool calls in their own (not done) message, then the done line;
+        // all of a turn's calls at once, arguments never in pieces (§4).
         steps.push(line(&native_line(kind, model, "", Some(calls))));
     }
     let mut done = native_line(kind, model, "", None);
@@ -833,6 +916,8 @@ fn parse_chat(v: &Value) -> Result<ChatParsed, String> {
         check(m, "thinking", Want::Str, M, "messages.thinking", "string")?;
         check(m, "tool_calls", Want::Array, M, "messages.tool_calls", "[]api.ToolCall")?;
         check(m, "tool_name", Want::Str, M, "messages.tool_name", "string")?;
+        // A tool result names its call by `tool_name` or `tool_call_id` (§4).
+        check(m, "tool_call_id", Want::Str, M, "messages.tool_call_id", "string")?;
         images.extend(gojson::decode_images(m, M, "messages.images")?);
         let content = field(m, "content").and_then(Value::as_str).unwrap_or("");
         all_text.push_str(content);
@@ -882,6 +967,7 @@ async fn chat(State(st): St, body: Bytes) -> Response {
         prompt_tokens: estimate_tokens(&p.all_text) + 10 * p.messages as u64,
         keep_alive,
         num_ctx: num_ctx(&p.obj),
+        think: streams_thinking(&spec, &think, Kind::Chat),
         model: p.model,
         spec,
     };
@@ -941,7 +1027,7 @@ async fn generate(State(st): St, body: Bytes) -> Response {
     {
         return error(400, "raw mode does not support template, system, or context");
     }
-    if let Some(Value::String(level)) = &think {
+    if let (Some(Value::String(level)), false) = (&think, spec.think_levels) {
         return error(400, &format!("think value {} is not supported for this model", go_quote(level)));
     }
     if let Err((code, msg)) = check_runnable(&spec, &model, false, &think, "generate") {
@@ -953,6 +1039,7 @@ async fn generate(State(st): St, body: Bytes) -> Response {
         last_user: prompt,
         keep_alive,
         num_ctx: num_ctx(&obj),
+        think: streams_thinking(&spec, &think, Kind::Generate),
         model,
         spec,
     };

@@ -39,6 +39,8 @@ pub struct Inner {
     /// Like OLLAMA_ORIGINS: allowed on top of the built-in list.
     pub extra_origins: Vec<String>,
     pub loaded: Vec<Loaded>,
+    /// Turns that carried tool calls so far: seeds the calls' ids.
+    pub turns_with_calls: u64,
 }
 
 impl Inner {
@@ -54,6 +56,7 @@ impl Inner {
             api_key: None,
             extra_origins: Vec::new(),
             loaded: Vec::new(),
+            turns_with_calls: 0,
         };
         inner.set_models(ModelSpec::defaults());
         inner

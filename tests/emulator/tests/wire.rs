@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use ollama_emulator::{Emulator, ModelSpec, Reply};
+use ollama_emulator::{silent_wav, Emulator, ModelSpec, Reply};
 use serde_json::{json, Value};
 
 fn client() -> reqwest::Client {
@@ -787,4 +787,547 @@ async fn dropping_the_emulator_closes_open_streams() {
     assert!(start.elapsed() < Duration::from_secs(1), "Drop must not wait for streams");
     let rest = tokio::time::timeout(Duration::from_secs(2), r.chunk()).await;
     assert!(rest.expect("the socket closes").is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gemma 4 on Ollama 0.30+ (GEMMA4-FACTS.md)
+
+fn gemma4_emulator() -> Emulator {
+    let emu = Emulator::start();
+    let mut models = ModelSpec::gemma4_all();
+    models.extend(ModelSpec::defaults());
+    emu.set_models(models);
+    emu
+}
+
+async fn get(emu: &Emulator, path: &str) -> Value {
+    client().get(format!("{}{path}", emu.url())).send().await.unwrap().json().await.unwrap()
+}
+
+/// The `data:` events of an SSE body, without `[DONE]`.
+fn sse_chunks(text: &str) -> Vec<Value> {
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    text.split("\n\n")
+        .filter(|e| !e.is_empty() && *e != "data: [DONE]")
+        .map(|e| serde_json::from_str(e.strip_prefix("data: ").unwrap()).unwrap())
+        .collect()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The start of a PNG of this size: enough for the emulator, which reads the header only.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    b.extend(width.to_be_bytes());
+    b.extend(height.to_be_bytes());
+    b.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    b
+}
+
+/// A turn that thinks, then calls `get_time` for two zones at once, as scripts write calls:
+/// without ids or indexes.
+fn two_time_calls(thinking: &str, a: &str, b: &str) -> Reply {
+    Reply::default().thinking(thinking).tool_calls(json!([
+        {"function":{"name":"get_time","arguments":{"timezone":a}}},
+        {"function":{"name":"get_time","arguments":{"timezone":b}}},
+    ]))
+}
+
+fn is_call_id(id: &Value) -> bool {
+    let id = id.as_str().unwrap_or_default();
+    id.len() == 13 && id.starts_with("call_") && id[5..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+#[tokio::test]
+async fn gemma4_tags_leave_out_vision_audio_and_context_that_show_reports() {
+    let emu = gemma4_emulator();
+    let v = get(&emu, "/api/tags").await;
+    let models = v["models"].as_array().unwrap();
+    let entry = |name: &str| models.iter().find(|m| m["name"] == name).unwrap().clone();
+
+    let e4b = entry("gemma4:e4b");
+    assert_eq!(e4b["capabilities"], json!(["completion", "tools", "thinking"]));
+    assert_eq!(e4b["details"]["family"], "gemma4");
+    assert!(e4b["details"].get("context_length").is_none());
+    assert!(e4b.get("remote_host").is_none());
+
+    let cloud = entry("gemma4:31b-cloud");
+    assert_eq!(cloud["remote_model"], "gemma4:31b");
+    assert_eq!(cloud["remote_host"], "https://ollama.com:443");
+    assert!(cloud["size"].as_u64().unwrap() < 1000);
+    assert_eq!(cloud["details"]["context_length"], 262144);
+    assert_eq!(cloud["capabilities"], json!(["completion", "vision", "tools", "thinking"]));
+
+    // Gemma 3 is listed exactly as before: no capabilities, no context length.
+    let g3 = entry("gemma3:4b");
+    assert!(g3.get("capabilities").is_none());
+    assert!(g3["details"].get("context_length").is_none());
+
+    let show = |model: &'static str| {
+        let emu = &emu;
+        async move { post(emu, "/api/show", json!({ "model": model })).await.json::<Value>().await.unwrap() }
+    };
+    for (model, caps) in [
+        ("gemma4:e2b", json!(["completion", "vision", "audio", "tools", "thinking"])),
+        ("gemma4:e4b", json!(["completion", "vision", "audio", "tools", "thinking"])),
+        ("gemma4:12b", json!(["completion", "vision", "audio", "tools", "thinking"])),
+        ("gemma4:26b", json!(["completion", "vision", "tools", "thinking"])),
+        ("gemma4:31b", json!(["completion", "vision", "tools", "thinking"])),
+    ] {
+        let v = show(model).await;
+        assert_eq!(v["capabilities"], caps, "{model}");
+        assert_eq!(v["model_info"]["general.architecture"], "gemma4");
+        assert!(v["model_info"].get("gemma4.vision.image_size").is_none(), "{model}");
+    }
+    let e4b = show("gemma4:e4b").await;
+    assert_eq!(e4b["model_info"]["gemma4.context_length"], 131072);
+    assert_eq!(e4b["model_info"]["gemma4.vision.patch_size"], 16);
+    assert_eq!(e4b["model_info"]["gemma4.audio.conv_kernel_size"], 5);
+    assert!(show("gemma4:31b").await["model_info"].get("gemma4.audio.block_count").is_none());
+    assert_eq!(show("gemma4:26b").await["model_info"]["gemma4.expert_count"], 128);
+    assert_eq!(show("gemma4:12b").await["projector_info"]["clip.has_audio_encoder"], true);
+    assert!(e4b.get("projector_info").is_none());
+
+    // The other reading of §1: a server that lists everything.
+    emu.set_models(vec![ModelSpec::gemma4_e4b().with_complete_listing()]);
+    let v = get(&emu, "/api/tags").await;
+    assert_eq!(v["models"][0]["capabilities"], json!(["completion", "vision", "audio", "tools", "thinking"]));
+    assert_eq!(v["models"][0]["details"]["context_length"], 131072);
+}
+
+#[tokio::test]
+async fn a_loaded_gemma4_shows_its_context_length_in_ps() {
+    let emu = gemma4_emulator();
+    let body = json!({"model":"gemma4:e4b","stream":false,"options":{"num_ctx":32768},
+                      "messages":[{"role":"user","content":"hi"}]});
+    assert_eq!(post(&emu, "/api/chat", body).await.status(), 200);
+    let ps = get(&emu, "/api/ps").await;
+    assert_eq!(ps["models"][0]["name"], "gemma4:e4b");
+    assert_eq!(ps["models"][0]["context_length"], 32768);
+    assert_eq!(ps["models"][0]["details"]["family"], "gemma4");
+}
+
+#[tokio::test]
+async fn thinking_streams_before_the_content_unless_think_is_false() {
+    let emu = gemma4_emulator();
+    let ask = |think: Option<Value>| {
+        let mut body = json!({"model":"gemma4:e4b","messages":[{"role":"user","content":"capital of France?"}]});
+        if let Some(t) = think {
+            body["think"] = t;
+        }
+        emu.push_reply(Reply::text("Paris.").thinking("The user asks about France."));
+        let emu = &emu;
+        async move { ndjson(&post(emu, "/api/chat", body).await.text().await.unwrap()) }
+    };
+
+    // Omitted: Gemma 4 thinks by default (§3).
+    let lines = ask(None).await;
+    let thinking: String = lines.iter().filter_map(|l| l["message"]["thinking"].as_str()).collect();
+    assert_eq!(thinking, "The user asks about France.");
+    let first = &lines[0]["message"];
+    assert_eq!((first["role"].as_str(), first["content"].as_str()), (Some("assistant"), Some("")));
+    let first_content = lines.iter().position(|l| l["message"]["content"] != "").unwrap();
+    let last_thinking = lines.iter().rposition(|l| l["message"].get("thinking").is_some()).unwrap();
+    assert!(last_thinking < first_content, "thinking comes first");
+    let content: String = lines.iter().map(|l| l["message"]["content"].as_str().unwrap()).collect();
+    assert_eq!(content, "Paris.");
+    let done = lines.last().unwrap();
+    assert_eq!((done["done"].as_bool(), done["done_reason"].as_str()), (Some(true), Some("stop")));
+    assert!(done["message"].get("thinking").is_none());
+
+    for level in ["low", "medium", "high", "max"] {
+        let lines = ask(Some(json!(level))).await;
+        assert!(lines[0]["message"]["thinking"].is_string(), "{level}");
+    }
+    let lines = ask(Some(json!(false))).await;
+    assert!(lines.iter().all(|l| l["message"].get("thinking").is_none()));
+    assert_eq!(lines[0]["message"]["content"], "Paris.");
+
+    // Not streamed: one message with both.
+    emu.push_reply(Reply::text("Paris.").thinking("Easy."));
+    let v: Value = post(
+        &emu,
+        "/api/chat",
+        json!({"model":"gemma4:e4b","stream":false,"think":true,"messages":[{"role":"user","content":"q"}]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(v["message"], json!({"role":"assistant","content":"Paris.","thinking":"Easy."}));
+
+    // A model that does not think never sends scripted thinking.
+    emu.push_reply(Reply::text("Paris.").thinking("hidden"));
+    let lines = ndjson(
+        &post(&emu, "/api/chat", json!({"model":"gemma3:4b","messages":[{"role":"user","content":"q"}]}))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(lines.iter().all(|l| l["message"].get("thinking").is_none()));
+}
+
+#[tokio::test]
+async fn think_errors_use_ollamas_exact_text() {
+    let emu = gemma4_emulator();
+    let chat = |model: &str, think: Value| {
+        json!({"model": model, "think": think, "stream": false, "messages":[{"role":"user","content":"x"}]}).to_string()
+    };
+    assert_eq!(
+        post_raw(&emu, "/api/chat", &chat("gemma4:e4b", json!("extreme"))).await,
+        (
+            400,
+            json!({"error": "invalid think value: \"extreme\" (must be \"high\", \"medium\", \"low\", \"max\", true, or false)"})
+        )
+    );
+    for think in [json!(true), json!("high"), json!("max")] {
+        assert_eq!(
+            post_raw(&emu, "/api/chat", &chat("gemma3:4b", think)).await,
+            (400, json!({"error": "\"gemma3:4b\" does not support thinking"}))
+        );
+    }
+    let (status, _) = post_raw(&emu, "/api/chat", &chat("gemma3:4b", json!(false))).await;
+    assert_eq!(status, 200, "think:false is accepted by any model");
+    // The emulator's older thinking model keeps 0.12's answer to levels.
+    assert_eq!(
+        post_raw(&emu, "/api/chat", &chat("qwen3:0.6b", json!("low"))).await,
+        (400, json!({"error": "think value \"low\" is not supported for this model"}))
+    );
+}
+
+#[tokio::test]
+async fn generate_drops_gemma4s_default_thinking_unless_told_otherwise() {
+    let emu = gemma4_emulator();
+    let generate = |think: Option<bool>| {
+        let mut body = json!({"model":"gemma4:e2b","prompt":"why?"});
+        if let Some(t) = think {
+            body["think"] = json!(t);
+        }
+        emu.push_reply(Reply::text("Because.").thinking("Hmm."));
+        let emu = &emu;
+        async move { ndjson(&post(emu, "/api/generate", body).await.text().await.unwrap()) }
+    };
+    let thinking = |lines: &[Value]| -> String { lines.iter().filter_map(|l| l["thinking"].as_str()).collect() };
+    assert_eq!(thinking(&generate(None).await), "", "⚠ §3: prompted to think, thinking thrown away");
+    let lines = generate(Some(true)).await;
+    assert_eq!(thinking(&lines), "Hmm.");
+    assert_eq!(lines[0]["response"], "");
+    assert!(lines.iter().all(|l| l.get("message").is_none()));
+
+    emu.set_models(vec![ModelSpec { generate_drops_default_thinking: false, ..ModelSpec::gemma4_e2b() }]);
+    assert_eq!(thinking(&generate(None).await), "Hmm.");
+}
+
+#[tokio::test]
+async fn gemma4_tool_calls_arrive_in_one_chunk_with_ids_and_indexes_after_thinking() {
+    let emu = gemma4_emulator();
+    let tools = json!([{"type":"function","function":{"name":"get_time","description":"Current time",
+        "parameters":{"type":"object","properties":{"timezone":{"type":"string"}},"required":["timezone"]}}}]);
+    emu.push_reply(two_time_calls("Two cities, two calls.", "Asia/Shanghai", "America/New_York"));
+    let r = post(
+        &emu,
+        "/api/chat",
+        json!({"model":"gemma4:26b","tools":tools,"messages":[{"role":"user","content":"Shanghai and New York?"}]}),
+    )
+    .await;
+    let lines = ndjson(&r.text().await.unwrap());
+    let with_calls: Vec<usize> =
+        (0..lines.len()).filter(|&i| lines[i]["message"].get("tool_calls").is_some()).collect();
+    assert_eq!(with_calls.len(), 1, "all calls in one chunk");
+    let at = with_calls[0];
+    assert!(lines[..at].iter().all(|l| l["message"]["thinking"].is_string()), "calls come after the thinking");
+    let calls = lines[at]["message"]["tool_calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2);
+    for (i, call) in calls.iter().enumerate() {
+        assert!(is_call_id(&call["id"]), "{call}");
+        assert_eq!(call["function"]["index"], i);
+        assert_eq!(call["function"]["name"], "get_time");
+    }
+    assert_eq!(calls[1]["function"]["arguments"], json!({"timezone":"America/New_York"}));
+    assert_ne!(calls[0]["id"], calls[1]["id"]);
+    let done = lines.last().unwrap();
+    assert_eq!((done["done"].as_bool(), done["done_reason"].as_str()), (Some(true), Some("stop")));
+
+    // The loop goes on: results named by tool_name or by tool_call_id, thinking sent back.
+    let assistant = json!({"role":"assistant","content":"","thinking":"Two cities, two calls.","tool_calls":calls});
+    let body = json!({"model":"gemma4:26b","stream":false,"tools":tools,"messages":[
+        {"role":"user","content":"Shanghai and New York?"},
+        assistant,
+        {"role":"tool","content":"2025-01-15T09:30:00+08:00","tool_name":"get_time"},
+        {"role":"tool","content":"2025-01-14T20:30:00-05:00","tool_call_id":calls[1]["id"]},
+    ]});
+    emu.push_reply(Reply::text("09:30 and 20:30."));
+    let r = post(&emu, "/api/chat", body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["message"]["content"], "09:30 and 20:30.");
+    let sent = &emu.requests_to("/api/chat")[1].body;
+    assert_eq!(sent["messages"][3]["tool_call_id"], calls[1]["id"]);
+
+    // A call id of the wrong type fails like Go's decoder.
+    let bad = json!({"model":"gemma4:26b","messages":[{"role":"tool","content":"x","tool_call_id":7}]});
+    assert_eq!(
+        post_raw(&emu, "/api/chat", &bad.to_string()).await,
+        (
+            400,
+            json!({"error": "json: cannot unmarshal number into Go struct field Message.messages.tool_call_id of type string"})
+        )
+    );
+    // Gemma 3 has no tools at all.
+    let g3 = json!({"model":"gemma3:4b","tools":tools,"messages":[{"role":"user","content":"x"}]});
+    assert_eq!(
+        post_raw(&emu, "/api/chat", &g3.to_string()).await,
+        (400, json!({"error": "registry.ollama.ai/library/gemma3:4b does not support tools"}))
+    );
+}
+
+#[tokio::test]
+async fn a_mangled_tool_call_ends_the_turn_empty_or_as_raw_text() {
+    let emu = gemma4_emulator();
+    let ask = || {
+        let emu = &emu;
+        async move {
+            let body = json!({"model":"gemma4:e4b","messages":[{"role":"user","content":"time in Tokyo?"}],
+                "tools":[{"type":"function","function":{"name":"get_time","parameters":{"type":"object"}}}]});
+            ndjson(&post(emu, "/api/chat", body).await.text().await.unwrap())
+        }
+    };
+    let raw = "call:get_time{timezone='Asia/Tokyo'}";
+
+    // #17882: the call is swallowed — thinking, then nothing: no tool_calls, no content.
+    emu.push_reply(Reply::mangled_tool_call(raw).thinking("Call the tool."));
+    let lines = ask().await;
+    assert!(lines.iter().all(|l| l["message"].get("tool_calls").is_none()));
+    assert!(lines.iter().all(|l| l["message"]["content"] == ""));
+    assert_eq!(lines[0]["message"]["thinking"], "Call");
+    assert_eq!(lines.last().unwrap()["done_reason"], "stop");
+
+    // ⚠ The other reading: the raw text arrives as content.
+    emu.push_reply(Reply::mangled_tool_call(raw).mangled_call_as_content());
+    let lines = ask().await;
+    let content: String = lines.iter().map(|l| l["message"]["content"].as_str().unwrap()).collect();
+    assert_eq!(content, raw);
+    assert!(lines.iter().all(|l| l["message"].get("tool_calls").is_none()));
+}
+
+#[tokio::test]
+async fn audio_in_images_reaches_models_that_hear_and_is_recorded() {
+    let emu = gemma4_emulator();
+    let clip = silent_wav(16_000, 1, 2_500);
+    let mp3 = b"ID3\x04\0\0\0\0\0\0\xFF\xFB\x90\x00".to_vec();
+    let ask = |model: &str, media: &[u8]| {
+        json!({"model": model, "stream": false,
+               "messages":[{"role":"user","content":"what is said?","images":[b64(media)]}]})
+        .to_string()
+    };
+    for model in ["gemma4:e2b", "gemma4:e4b", "gemma4:12b"] {
+        let (status, v) = post_raw(&emu, "/api/chat", &ask(model, &clip)).await;
+        assert_eq!(status, 200, "{model}: {v}");
+    }
+    let (status, _) = post_raw(&emu, "/api/chat", &ask("gemma4:e4b", &mp3)).await;
+    assert_eq!(status, 200);
+    let (status, _) = post_raw(
+        &emu,
+        "/api/generate",
+        &json!({"model":"gemma4:e2b","prompt":"?","stream":false,"images":[b64(&clip)]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let recorded = emu.requests_to("/api/chat");
+    let media = &recorded[0].media;
+    assert_eq!(media.len(), 1);
+    assert_eq!((media[0].kind.as_str(), media[0].format.as_str()), ("audio", "wav"));
+    assert_eq!((media[0].sample_rate, media[0].channels, media[0].bits_per_sample), (Some(16_000), Some(1), Some(16)));
+    assert_eq!(media[0].duration_ms, Some(2_500));
+    assert_eq!(media[0].bytes, clip.len());
+    assert_eq!(recorded[3].media[0].format, "mp3");
+    assert_eq!(emu.requests_to("/api/generate")[0].media[0].duration_ms, Some(2_500));
+    // The log served over HTTP carries it too.
+    let log = get(&emu, "/_emulator/requests").await;
+    assert_eq!(log[0]["media"][0]["sample_rate"], 16000);
+
+    // Models that cannot hear: Gemma 4's big ones (⚠ the text) and Gemma 3's text-only ones.
+    let (status, v) = post_raw(&emu, "/api/chat", &ask("gemma4:31b", &clip)).await;
+    assert_eq!(status, 500);
+    assert_eq!(
+        v["error"],
+        "Failed to create new sequence: failed to process inputs: this model is missing data required for audio input"
+    );
+    let (status, v) = post_raw(&emu, "/api/chat", &ask("gemma3:1b", &png_header(4, 4))).await;
+    assert_eq!(status, 500);
+    assert_eq!(
+        v["error"],
+        "Failed to create new sequence: failed to process inputs: this model is missing data required for image input"
+    );
+}
+
+#[tokio::test]
+async fn image_sizes_are_recorded_and_image_max_tokens_is_accepted() {
+    let emu = gemma4_emulator();
+    let body = json!({"model":"gemma4:e4b","stream":false,"options":{"image_max_tokens":1120},
+        "messages":[{"role":"user","content":"read this","images":[b64(&png_header(1344, 756)), PNG_1X1]}]});
+    let r = post(&emu, "/api/chat", body).await;
+    assert_eq!(r.status(), 200);
+    let chat = &emu.requests_to("/api/chat")[0];
+    let sizes: Vec<_> = chat.media.iter().map(|m| (m.kind.as_str(), m.format.as_str(), m.width, m.height)).collect();
+    assert_eq!(sizes, [("image", "png", Some(1344), Some(756)), ("image", "png", Some(1), Some(1))]);
+    assert_eq!(chat.body["options"]["image_max_tokens"], 1120);
+}
+
+#[tokio::test]
+async fn openai_reasoning_effort_maps_to_think_and_streams_delta_reasoning() {
+    let emu = gemma4_emulator();
+    let ask = |extra: Value, reply: Reply| {
+        emu.push_reply(reply);
+        let mut body = json!({"model":"gemma4:e4b","stream":true,"messages":[{"role":"user","content":"q"}]});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let emu = &emu;
+        async move { sse_chunks(&post(emu, "/v1/chat/completions", body).await.text().await.unwrap()) }
+    };
+    let reasoning = |chunks: &[Value]| -> String {
+        chunks.iter().filter_map(|c| c["choices"][0]["delta"]["reasoning"].as_str()).collect()
+    };
+
+    // Omitted: the model's default, thinking on; reasoning chunks carry content "".
+    let chunks = ask(json!({}), Reply::chunks(&["Paris."]).thinking_chunks(&["Let me", " see."])).await;
+    assert_eq!(reasoning(&chunks), "Let me see.");
+    assert_eq!(chunks[0]["choices"][0]["delta"], json!({"role":"assistant","content":"","reasoning":"Let me"}));
+    assert_eq!(chunks[2]["choices"][0]["delta"]["content"], "Paris.");
+    assert!(chunks[2]["choices"][0]["delta"].get("reasoning").is_none());
+    assert_eq!(chunks.last().unwrap()["choices"][0]["finish_reason"], "stop");
+
+    // A message holding both is split: reasoning (no content), then the content.
+    let chunks = ask(json!({}), Reply::chunks(&["Paris."]).thinking_chunks(&["Hmm."]).thinking_joins_content()).await;
+    assert_eq!(chunks[0]["choices"][0]["delta"], json!({"role":"assistant","reasoning":"Hmm."}));
+    assert_eq!(chunks[1]["choices"][0]["delta"], json!({"role":"assistant","content":"Paris."}));
+
+    for (extra, thinks) in [
+        (json!({"reasoning_effort":"none"}), false),
+        (json!({"reasoning_effort":"minimal"}), true),
+        (json!({"reasoning_effort":"xhigh"}), true),
+        (json!({"reasoning":{"effort":"none"},"reasoning_effort":"high"}), false),
+    ] {
+        let chunks = ask(extra.clone(), Reply::text("A.").thinking("B.")).await;
+        assert_eq!(reasoning(&chunks) == "B.", thinks, "{extra}");
+    }
+    // Not streamed: message.reasoning.
+    emu.push_reply(Reply::text("A.").thinking("B."));
+    let v: Value = post(
+        &emu,
+        "/v1/chat/completions",
+        json!({"model":"gemma4:e4b","reasoning_effort":"high","messages":[{"role":"user","content":"q"}]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(v["choices"][0]["message"], json!({"role":"assistant","content":"A.","reasoning":"B."}));
+
+    let (s, v) = post_raw(
+        &emu,
+        "/v1/chat/completions",
+        r#"{"model":"gemma4:e4b","reasoning_effort":"huge","messages":[{"role":"user","content":"q"}]}"#,
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        v,
+        json!({"error":{"message":"invalid reasoning value: \"huge\" (must be \"minimal\", \"low\", \"medium\", \"high\", \"xhigh\", \"ultra\", \"max\", or \"none\")",
+                        "type":"invalid_request_error","param":null,"code":null}})
+    );
+    let (s, v) = post_raw(
+        &emu,
+        "/v1/chat/completions",
+        r#"{"model":"gemma3:4b","reasoning_effort":"high","messages":[{"role":"user","content":"q"}]}"#,
+    )
+    .await;
+    assert_eq!((s, v["error"]["message"].as_str()), (400, Some("\"gemma3:4b\" does not support thinking")));
+}
+
+#[tokio::test]
+async fn openai_tool_calls_stream_with_ids_and_finish_with_tool_calls() {
+    let emu = gemma4_emulator();
+    emu.push_reply(two_time_calls("Two calls.", "Asia/Tokyo", "Europe/Paris"));
+    let text = post(
+        &emu,
+        "/v1/chat/completions",
+        json!({"model":"gemma4:31b","stream":true,"messages":[{"role":"user","content":"Tokyo and Paris?"}],
+               "tools":[{"type":"function","function":{"name":"get_time","parameters":{"type":"object"}}}]}),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let chunks = sse_chunks(&text);
+    let with_calls: Vec<&Value> =
+        chunks.iter().filter(|c| c["choices"][0]["delta"].get("tool_calls").is_some()).collect();
+    assert_eq!(with_calls.len(), 1);
+    let calls = with_calls[0]["choices"][0]["delta"]["tool_calls"].as_array().unwrap();
+    for (i, call) in calls.iter().enumerate() {
+        assert!(is_call_id(&call["id"]), "{call}");
+        assert_eq!((call["index"].as_u64(), call["type"].as_str()), (Some(i as u64), Some("function")));
+    }
+    assert_eq!(calls[0]["function"]["arguments"], "{\"timezone\":\"Asia/Tokyo\"}");
+    assert_eq!(chunks[0]["choices"][0]["delta"]["reasoning"], "Two");
+    let last = chunks.last().unwrap();
+    assert_eq!(
+        (last["choices"][0]["delta"]["content"].as_str(), last["choices"][0]["finish_reason"].as_str()),
+        (Some(""), Some("tool_calls"))
+    );
+
+    // A mangled call: nothing to call, finish_reason stop (#18390 saw the same on /v1).
+    emu.push_reply(Reply::mangled_tool_call("call:get_time{timezone=Asia/Tokyo}"));
+    let v: Value = post(
+        &emu,
+        "/v1/chat/completions",
+        json!({"model":"gemma4:31b","messages":[{"role":"user","content":"Tokyo?"}]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(v["choices"][0]["message"], json!({"role":"assistant","content":""}));
+    assert_eq!(v["choices"][0]["finish_reason"], "stop");
+}
+
+#[tokio::test]
+async fn openai_input_audio_parts_join_the_images() {
+    let emu = gemma4_emulator();
+    let clip = silent_wav(16_000, 1, 1_000);
+    let body = |model: &str, audio: Value| {
+        json!({"model": model, "messages":[{"role":"user","content":[
+            {"type":"text","text":"transcribe"},
+            {"type":"input_audio","input_audio": audio},
+        ]}]})
+        .to_string()
+    };
+    let (s, v) =
+        post_raw(&emu, "/v1/chat/completions", &body("gemma4:e4b", json!({"data": b64(&clip), "format":"wav"}))).await;
+    assert_eq!(s, 200, "{v}");
+    let media = &emu.requests_to("/v1/chat/completions")[0].media;
+    assert_eq!((media[0].format.as_str(), media[0].duration_ms), ("wav", Some(1_000)));
+
+    let message = |model: &str, audio: Value| {
+        let body = body(model, audio);
+        let emu = &emu;
+        async move {
+            let (s, v) = post_raw(emu, "/v1/chat/completions", &body).await;
+            (s, v["error"]["message"].as_str().unwrap_or_default().to_string())
+        }
+    };
+    assert_eq!(
+        message("gemma4:e4b", json!({"format":"wav"})).await,
+        (400, "invalid input_audio format: missing data".into())
+    );
+    assert_eq!(message("gemma4:e4b", json!("x")).await, (400, "invalid input_audio format".into()));
+    assert_eq!(
+        message("gemma4:e4b", json!({"data":"data:audio/wav;base64,AAAA"})).await,
+        (400, "invalid input_audio base64 data: illegal base64 data at input byte 4".into())
+    );
+    let (s, _) = message("gemma4:26b", json!({"data": b64(&clip)})).await;
+    assert_eq!(s, 500, "26b cannot hear");
 }
