@@ -1,6 +1,9 @@
+// @ts-check
 // Every string the UI shows, in English and Chinese. Errors from Rust arrive already translated.
-"use strict";
 
+/** @typedef {import("./types.js").Lang} Lang */
+
+/** @type {Record<Lang, Record<string, string>>} */
 const STRINGS = {
   en: {
     "status.checking": "Checking Ollama…",
@@ -199,6 +202,11 @@ const STRINGS = {
     "diag.copied": "Copied to the clipboard.",
     "lang.switch": "切换到中文",
     "lang.other": "中文",
+    "md.copy": "Copy",
+    "md.copied": "Copied",
+    "md.copyFailed": "Not copied",
+    "md.copyCode": "Copy code",
+    "md.image": "Image",
   },
   zh: {
     "status.checking": "正在检查 Ollama…",
@@ -397,21 +405,35 @@ const STRINGS = {
     "diag.copied": "已复制到剪贴板。",
     "lang.switch": "Switch to English",
     "lang.other": "EN",
+    "md.copy": "复制",
+    "md.copied": "已复制",
+    "md.copyFailed": "复制失败",
+    "md.copyCode": "复制代码",
+    "md.image": "图片",
   },
 };
 
-const I18n = {
+export const I18n = {
+  /** @type {Lang} */
   lang: "en",
+  /**
+   * The string `key` in the current language (English where it has none), with `{name}`s filled from `vars`.
+   * @param {string} key
+   * @param {Record<string, unknown>} [vars]
+   */
   t(key, vars = {}) {
     const s = (STRINGS[this.lang] && STRINGS[this.lang][key]) || STRINGS.en[key] || key;
     return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
   },
+  /**
+   * Translates every element under `root` that says what it shows with `data-i18n*` attributes.
+   * @param {ParentNode} [root]
+   */
   apply(root = document) {
     document.documentElement.lang = this.lang === "zh" ? "zh-CN" : "en";
-    root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = this.t(el.dataset.i18n); });
-    root.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = this.t(el.dataset.i18nPlaceholder); });
-    root.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = this.t(el.dataset.i18nTitle); });
-    root.querySelectorAll("[data-i18n-aria-label]").forEach((el) => { el.setAttribute("aria-label", this.t(el.dataset.i18nAriaLabel)); });
+    /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-i18n]")).forEach((el) => { el.textContent = this.t(el.dataset.i18n || ""); });
+    /** @type {NodeListOf<HTMLInputElement>} */ (root.querySelectorAll("[data-i18n-placeholder]")).forEach((el) => { el.placeholder = this.t(el.dataset.i18nPlaceholder || ""); });
+    /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-i18n-title]")).forEach((el) => { el.title = this.t(el.dataset.i18nTitle || ""); });
+    /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-i18n-aria-label]")).forEach((el) => { el.setAttribute("aria-label", this.t(el.dataset.i18nAriaLabel || "")); });
   },
 };
-window.I18n = I18n;

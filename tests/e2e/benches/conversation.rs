@@ -13,8 +13,9 @@
 //!    time; a MutationObserver notes when the last message is in the page, and the next animation frame when it is
 //!    painted. Frames are recorded for 3 s more (highlighting code loads and runs after the first paint).
 //! 2. Where the time goes: `open_conversation` invoked on its own from the page (Rust + IPC), and — as a
-//!    diagnosis, not a change to the app — the page's `renderMessages` with `scrollDown` (ui/app.js) made a no-op
-//!    during the loop, since it forces a layout of the whole list after every message it adds.
+//!    diagnosis, not a change to the app — the page's `renderMessages` (ui/sidebar.js) with `scrollDown`
+//!    (ui/chat.js) made a no-op during the loop, since it forces a layout of the whole list after every message it
+//!    adds.
 //! 3. Scroll: from the bottom towards the top, one window height per animation frame, for at most 30 s, noting
 //!    every frame gap; then the same with only the last 100 messages displayed (a diagnosis: the cost per frame
 //!    grows with the number of messages in the page).
@@ -207,7 +208,7 @@ const PARTS: &str = r#"
   }
   const messages = b.view.messages;
   const t = b.now();
-  renderMessages(messages);
+  b.ui.sidebar.renderMessages(messages);
   const built = b.now();
   requestAnimationFrame(() => { b.part = { ms: built - t, painted: b.now() - t, inPage: document.querySelectorAll('#messages .msg').length }; });
   return true;
@@ -273,6 +274,7 @@ async fn main() {
     )
     .await;
     gui.js(support::FRAME_RECORDER).await;
+    gui.ui_modules().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // ---- 1. open it as a user does ----

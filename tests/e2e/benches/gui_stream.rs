@@ -11,7 +11,7 @@
 //! (`performance.timeOrigin + performance.now()`), so both sides share one clock.
 //!
 //! 1. Time to first token: a short answer (the first token 25 ms after the request, as a loaded model answers),
-//!    sent from the page exactly as Enter sends it (`send()` in ui/app.js), with time tools on (the app's
+//!    sent from the page exactly as Enter sends it (`send()` in ui/chat.js), with time tools on (the app's
 //!    default: for Gemma 3 that is the ReAct loop) and off, interleaved with a raw reqwest client reading the
 //!    same reply through the same proxy.
 //! 2. 1,000 tokens/s for 5 s (5,000 tokens, one NDJSON line each, paced by the proxy: see `support::Proxy`):
@@ -53,16 +53,16 @@ const OBSERVER: &str = r#"
 "#;
 
 /// A new chat (as the button does), left to settle before the next send.
-const NEW_CHAT: &str = "newChat(); return true;";
+const NEW_CHAT: &str = "window.__bench.ui.sidebar.newChat(); return true;";
 
 /// Send `arguments[0]` as Enter does, with time tools `arguments[1]`; returns when it was sent.
 const SEND: &str = r#"
   const b = window.__bench;
-  setToolsToggle(arguments[1]);
+  b.ui.chat.setToolsToggle(arguments[1]);
   b.armed = true; b.first = null; b.firstFrame = null; b.samples = [];
   document.getElementById('prompt').value = arguments[0];
   b.sent = b.now();
-  send();  // runs synchronously up to the command's invoke: the page's own part
+  b.ui.chat.send();  // runs synchronously up to the command's invoke: the page's own part
   b.sendSync = b.now() - b.sent;
   return b.sent;
 "#;
@@ -169,6 +169,7 @@ async fn main() {
     let gui = Gui::launch(&app, &env).await;
     gui.wait_connected().await;
     gui.js(support::FRAME_RECORDER).await;
+    gui.ui_modules().await;
     gui.js(OBSERVER).await;
     // The page's clock against ours: the page's reading must fall inside the round trip.
     let before = unix_ms();

@@ -42,6 +42,16 @@ impl App {
         self.client.execute(script, vec![]).await.expect(script)
     }
 
+    /// `call` (a function's source) applied to the page's own instance of the ES module `ui/<module>`: modules
+    /// keep what they export off `window`, and a module imported again is the same instance the app uses.
+    async fn js_module(&self, module: &str, call: &str) -> Value {
+        let script = format!(
+            "const done = arguments[arguments.length - 1]; \
+             import('./{module}').then({call}).then(done, (e) => done('import failed: ' + e));"
+        );
+        self.client.execute_async(&script, vec![]).await.expect(&script)
+    }
+
     /// Poll a script until it returns something truthy; that value is returned.
     async fn wait(&self, what: &str, timeout: Duration, script: &str) -> Value {
         let start = Instant::now();
@@ -1159,7 +1169,7 @@ async fn every_control_is_labelled_and_reachable_by_keyboard_and_the_help_sheet_
             "return document.getElementById('shortcuts-dialog').open && document.querySelectorAll('#shortcuts-list tr').length",
         )
         .await;
-    assert_eq!(rows, app.js("return Help.rows.length").await);
+    assert_eq!(rows, app.js_module("help.js", "(help) => help.rows.length").await);
     let sheet = app.js("return document.getElementById('shortcuts-list').textContent").await;
     for needle in ["Ctrl+N", "New chat", "F1", "Ctrl+Q", "Quit", "Esc", "Alt+↑"] {
         assert!(sheet.as_str().unwrap().contains(needle), "{needle} missing from the sheet: {sheet}");

@@ -37,7 +37,7 @@ fn registered_commands() -> BTreeSet<String> {
         .collect()
 }
 
-/// Every command the UI's scripts call: `invoke("name"`, and `streamTurn("name"` (app.js's streamed turns).
+/// Every command the UI's scripts call: `invoke("name"`, and `streamTurn("name"` (chat.js's streamed turns).
 fn invoked_by_ui() -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for entry in std::fs::read_dir(root().join("ui")).unwrap().flatten() {

@@ -420,6 +420,12 @@ impl Gui {
         }
     }
 
+    /// Installs `UI_MODULES`.
+    pub async fn ui_modules(&self) {
+        let v = self.client.execute_async(UI_MODULES, vec![]).await.unwrap_or_else(|e| panic!("{e}: UI_MODULES"));
+        assert_eq!(v, json!(true), "the page's modules");
+    }
+
     pub async fn wait_connected(&self) {
         self.wait(
             "the connected status",
@@ -453,6 +459,18 @@ impl Gui {
         stop_pids(&tree);
     }
 }
+
+/// The page's own ES modules a bench calls into, as `window.__bench.ui.chat` and `.sidebar` (ui/chat.js,
+/// ui/sidebar.js): the app keeps them off `window`, and importing one again gives the instance the app uses.
+/// Installed with `execute_async`.
+pub const UI_MODULES: &str = r#"
+  const done = arguments[arguments.length - 1];
+  const b = (window.__bench = window.__bench || {});
+  Promise.all([import('./chat.js'), import('./sidebar.js')]).then(([chat, sidebar]) => {
+    b.ui = { chat, sidebar };
+    done(true);
+  }, (e) => done('import failed: ' + e));
+"#;
 
 /// A page-side recorder installed with `execute`: a `requestAnimationFrame` loop noting every frame's time,
 /// in wall-clock milliseconds (`performance.timeOrigin + performance.now()`), in `window.__bench.frames`.

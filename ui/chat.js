@@ -1,0 +1,428 @@
+// @ts-check
+// The conversation in the window: messages as elements (a question, an answer with its Markdown, tool trace,
+// notes and actions), the composer, and one turn streamed from Rust into the page. The store saves as it
+// streams; this only shows. The view stays at the end while the user is there (see `pin`).
+
+import { clearAttachments, readyPhotos, refuseIfBlind, thumbsFor } from "./attachments.js";
+import { $, button, find } from "./dom.js";
+import { toReport } from "./errors.js";
+import { I18n } from "./i18n.js";
+import * as Markdown from "./markdown.js";
+import {
+  fillEarlier, openedConversation, refreshSidebar, reloadConversation, setOpenedConversation, showConversationHead,
+  switchVersion,
+} from "./sidebar.js";
+import { checkStatus } from "./status.js";
+
+/** @typedef {import("./types.js").ViewMessage} ViewMessage */
+/** @typedef {import("./types.js").ImageRef} ImageRef */
+/** @typedef {import("./types.js").Step} Step */
+/** @typedef {import("./types.js").Turn} Turn */
+/** @typedef {import("./types.js").TurnEvent} TurnEvent */
+
+const { invoke, Channel } = window.__TAURI__.core;
+
+/** @type {{ id: string, wrap: HTMLElement } | null} */
+let streaming = null;  // the answer being streamed
+let toolsOn = true;    // time tools for this conversation
+
+/** Whether an answer is arriving. */
+export const isStreaming = () => streaming !== null;
+
+/** Whether the time tools are on for the next message. */
+export const toolsEnabled = () => toolsOn;
+
+function nearBottom() {
+  const m = $("messages");
+  return m.scrollHeight - m.scrollTop - m.clientHeight < 80;
+}
+
+/** @param {boolean} [force] scroll even when the user has scrolled up */
+export function scrollDown(force) {
+  const m = $("messages");
+  if (force || nearBottom()) {
+    m.scrollTop = m.scrollHeight;
+    pin.on = true;
+  }
+}
+
+// While the user is at the end, the end stays in view when messages grow after they are shown (an answer
+// arriving, code highlighting and maths that load late); scrolling up lets go.
+const pin = { on: true };
+const grown = new ResizeObserver(() => { if (pin.on) scrollDown(true); });
+
+/** A message leaves the page: it no longer keeps the view at the end when it grows. @param {Element} el */
+export function dropMessage(el) {
+  grown.unobserve(el);
+  el.remove();
+}
+
+export function onMessagesScroll() {
+  pin.on = nearBottom();
+  fillEarlier();
+}
+
+const newRunId = () => (crypto.randomUUID && crypto.randomUUID()) || String(Date.now() + Math.random());
+
+/**
+ * A message element, not yet in the page.
+ * @param {string} role
+ * @param {string} text
+ * @param {string | null} [model]
+ */
+function newMessage(role, text, model) {
+  const wrap = document.createElement("article");
+  wrap.className = `msg ${role}`;
+  const who = document.createElement("div");
+  who.className = "who";
+  if (role === "user") {
+    who.dataset.i18n = "chat.you";  // re-translated when the language changes
+    who.textContent = I18n.t("chat.you");
+  } else {
+    who.textContent = model || $("model-select").value || "Gemma";
+  }
+  const body = document.createElement("div");
+  body.className = role === "user" ? "body" : "body md";
+  body.textContent = text;
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  wrap.append(who, body, actions);
+  grown.observe(wrap);
+  return wrap;
+}
+
+/**
+ * @param {string} role
+ * @param {string} text
+ * @param {string | null} [model]
+ */
+export function addMessage(role, text, model) {
+  $("empty").hidden = true;
+  const wrap = newMessage(role, text, model);
+  $("messages").append(wrap);
+  pin.on = true;  // scrolled to by the ResizeObserver after the next layout: no layout forced here
+  return wrap;
+}
+
+/**
+ * A notice under a message: a `note` (stopped, incomplete) or an `error`.
+ * @param {HTMLElement} wrap
+ * @param {string} cls
+ * @param {string} text
+ * @param {string | null} [hint]
+ */
+export function addNote(wrap, cls, text, hint) {
+  const note = document.createElement("div");
+  note.className = cls;
+  note.setAttribute("role", cls === "error" ? "alert" : "status");
+  const main = document.createElement("div");
+  main.textContent = text;
+  note.append(main);
+  if (hint) {
+    const h = document.createElement("div");
+    h.className = "hint";
+    h.textContent = hint;
+    note.append(h);
+  }
+  find(wrap, ".actions").before(note);
+  if (wrap.isConnected) scrollDown();
+}
+
+// A saved message as the chat view shows it (a reopened conversation), not yet in the page.
+/** @param {ViewMessage} m */
+export function messageElement(m) {
+  const wrap = newMessage(m.role, "", m.model);
+  const body = find(wrap, ".body");
+  if (m.role === "user") {
+    body.textContent = m.content;
+    if (m.images.length) body.before(storedThumbs(m.images));
+  } else {
+    Markdown.renderInto(body, m.html || "");
+    for (const step of m.trace || []) addStep(wrap, step);
+    if (m.status === "incomplete") addNote(wrap, "note", I18n.t("chat.savedIncomplete"));
+    if (m.status === "error") addNote(wrap, "error", m.error || "");
+    if (m.stats && m.stats.done_reason === "length") addNote(wrap, "note", I18n.t("chat.incomplete"));
+  }
+  setActions(wrap, m);
+  return wrap;
+}
+
+// Photos of a saved message, loaded from the store (they were sent at the model's size).
+/** @param {ImageRef[]} images */
+function storedThumbs(images) {
+  const row = document.createElement("div");
+  row.className = "sent-thumbs";
+  for (const i of images) {
+    const img = document.createElement("img");
+    img.alt = `${i.width}×${i.height}`;
+    img.width = Math.round((96 * i.width) / Math.max(1, i.height));
+    img.height = 96;
+    invoke("image_data", { sha256: i.sha256 }).then((uri) => { img.src = uri; }, () => { img.alt = "⚠"; });
+    row.append(img);
+  }
+  return row;
+}
+
+// Under a saved message: versions ‹ 2/3 ›, and Copy / Regenerate (answers) or Edit (questions).
+/**
+ * @param {HTMLElement} wrap
+ * @param {ViewMessage} m
+ */
+function setActions(wrap, m) {
+  wrap.dataset.id = String(m.id);
+  const bar = find(wrap, ".actions");
+  bar.replaceChildren();
+  /**
+   * @param {string} key
+   * @param {() => void} onClick
+   * @param {string} [label]
+   */
+  const btn = (key, onClick, label) => {
+    const b = button("ghost small", I18n.t(key));
+    b.dataset.i18n = key;
+    if (label) b.setAttribute("aria-label", label);
+    b.addEventListener("click", onClick);
+    bar.append(b);
+    return b;
+  };
+  const versions = m.versions || [m.id];
+  if (versions.length > 1) {
+    const i = versions.indexOf(m.id);
+    const prev = btn("ver.prev", () => switchVersion(versions[i - 1]), I18n.t("ver.prevLabel"));
+    prev.classList.add("ver");
+    prev.disabled = i <= 0;
+    const count = document.createElement("span");
+    count.className = "ver-count hint";
+    count.textContent = `${i + 1}/${versions.length}`;
+    bar.append(count);
+    const next = btn("ver.next", () => switchVersion(versions[i + 1]), I18n.t("ver.nextLabel"));
+    next.classList.add("ver");
+    next.disabled = i >= versions.length - 1;
+  }
+  if (m.role === "assistant") {
+    btn("msg.copy", () => invoke("copy_text", { text: m.content }));
+    btn("msg.regenerate", () => regenerate(wrap, m));
+  } else if (m.role === "user") {
+    btn("msg.edit", () => startEdit(wrap, m));
+  }
+}
+
+/** @param {boolean} on */
+function setStreaming(on) {
+  $("send").hidden = on;
+  $("stop").hidden = !on;
+  if (!on) $("prompt").focus();
+}
+
+// The tool trace under an answer: collapsed, one line per tool call, expandable for details.
+/**
+ * @param {HTMLElement} wrap
+ * @param {Step} step
+ */
+function addStep(wrap, step) {
+  let trace = wrap.querySelector("details.trace");
+  if (!trace) {
+    trace = document.createElement("details");
+    trace.className = "trace";
+    trace.append(document.createElement("summary"), document.createElement("ol"));
+    find(wrap, ".body").after(trace);
+  }
+  const li = document.createElement("li");
+  const call = document.createElement("div");
+  call.className = "call";
+  const name = document.createElement("code");
+  name.textContent = step.tool;
+  const input = document.createElement("code");
+  input.className = "input";
+  input.textContent = typeof step.input === "string" ? step.input : JSON.stringify(step.input);
+  call.append(name, " ", input);
+  const obs = document.createElement("div");
+  obs.className = "observation";
+  obs.textContent = step.observation;
+  li.append(call, obs);
+  if (step.thought) {
+    const th = document.createElement("div");
+    th.className = "thought";
+    th.textContent = step.thought;
+    li.prepend(th);
+  }
+  find(trace, "ol").append(li);
+  updateTraceSummary(trace);
+  if (wrap.isConnected) scrollDown();
+}
+
+/** @param {Element} trace */
+export function updateTraceSummary(trace) {
+  const n = trace.querySelectorAll("li").length;
+  find(trace, "summary").textContent =
+    n === 1 ? I18n.t("trace.summary1") : I18n.t("trace.summary", { count: n });
+}
+
+/** @param {boolean} on */
+export function setToolsToggle(on) {
+  toolsOn = on;
+  $("tools-toggle").setAttribute("aria-pressed", String(on));
+}
+
+// Stream one turn of `command` (chat_send / chat_regenerate / chat_edit) into the answer element
+// `wrap`. The store saves as it streams; this only shows. Resolves with the saved turn or null.
+/**
+ * @param {"chat_send" | "chat_regenerate" | "chat_edit"} command
+ * @param {Record<string, unknown>} args
+ * @param {HTMLElement} wrap
+ * @param {HTMLElement | null} userWrap
+ * @returns {Promise<Turn | null>}
+ */
+async function streamTurn(command, args, wrap, userWrap) {
+  const body = find(wrap, ".body");
+  wrap.classList.add("streaming");
+  const md = Markdown.streamer(body, { onRender: () => scrollDown() });
+  const id = newRunId();
+  streaming = { id, wrap };
+  setStreaming(true);
+  let partial = "";
+  /** @type {TauriChannel<TurnEvent>} */
+  const channel = new Channel();
+  channel.onmessage = (msg) => {
+    if (msg.event === "started") {
+      const d = msg.data;
+      setOpenedConversation(d.conversation);
+      wrap.dataset.id = String(d.answer_id);
+      if (userWrap && d.user) setActions(userWrap, d.user);
+      showConversationHead();
+      refreshSidebar();
+    } else if (msg.event === "delta") {
+      partial += msg.data.text;
+      md.update(partial);
+    } else if (msg.event === "step") {
+      addStep(wrap, msg.data);
+    } else if (msg.event === "retract") {
+      partial = "";  // that text was the model thinking aloud before a tool call
+      md.update("");
+    }
+  };
+  try {
+    /** @type {Turn} */
+    const turn = await invoke(command, { ...args, id, onEvent: channel });
+    await md.finish(turn.answer.content);  // the whole answer, whatever the channel delivered
+    setOpenedConversation(turn.conversation);
+    setActions(wrap, turn.answer);
+    if (userWrap && turn.user) setActions(userWrap, turn.user);
+    const stats = turn.answer.stats || {};
+    if (stats.done_reason === "length") addNote(wrap, "note", I18n.t("chat.incomplete"));
+    if (stats.tokens_per_second) find(wrap, ".who").title = `${stats.tokens_per_second.toFixed(1)} tok/s`;
+    return turn;
+  } catch (err) {
+    const report = toReport(err);
+    md.finish(partial);
+    if (report.kind === "cancelled") {
+      addNote(wrap, "note stopped", I18n.t("chat.stopped"));
+    } else {
+      addNote(wrap, "error", report.message, report.hint);
+      if (report.kind === "unreachable") checkStatus();
+    }
+    return null;
+  } finally {
+    wrap.classList.remove("streaming");
+    streaming = null;
+    setStreaming(false);
+    refreshSidebar();
+  }
+}
+
+export async function send() {
+  const promptEl = $("prompt");
+  const photos = readyPhotos();
+  let text = promptEl.value;
+  if ((!text.trim() && photos.length === 0) || streaming) return;
+  const model = $("model-select").value;
+  if (photos.length) {
+    if (refuseIfBlind(model)) return;
+    if (!text.trim()) text = I18n.t("attach.defaultPrompt");
+  }
+  promptEl.value = "";
+  autoGrow();
+  const userWrap = addMessage("user", text);
+  if (photos.length) find(userWrap, ".body").before(thumbsFor(photos));
+  clearAttachments();
+  const wrap = addMessage("assistant", "");
+  if (!model) {
+    addNote(wrap, "error", I18n.t("model.none"), I18n.t("model.noneHint"));
+    return;
+  }
+  const args = {
+    conversation: openedConversation()?.id ?? null,
+    text,
+    attachments: photos.map((a) => a.id),
+    model,
+    tools: toolsOn,
+  };
+  await streamTurn("chat_send", args, wrap, userWrap);
+}
+
+// Another answer to the same question; the earlier one stays as a version (‹ 1/2 ›).
+/**
+ * @param {HTMLElement} wrap
+ * @param {ViewMessage} m
+ */
+async function regenerate(wrap, m) {
+  if (streaming) return;
+  const model = $("model-select").value || m.model;
+  // What followed this answer belongs to the old version: the view shows the new branch.
+  while (wrap.nextElementSibling) wrap.nextElementSibling.remove();
+  const fresh = addMessage("assistant", "", model);
+  wrap.replaceWith(fresh);
+  const turn = await streamTurn("chat_regenerate", { answer: m.id, model, tools: toolsOn }, fresh, null);
+  if (turn) await reloadConversation();
+}
+
+// Edit a question in place, then send it as a new version (the old question and its answers stay).
+/**
+ * @param {HTMLElement} wrap
+ * @param {ViewMessage} m
+ */
+function startEdit(wrap, m) {
+  if (streaming || wrap.querySelector(".edit")) return;
+  const body = find(wrap, ".body");
+  const box = document.createElement("div");
+  box.className = "edit";
+  const area = document.createElement("textarea");
+  area.value = m.content;
+  area.setAttribute("aria-label", I18n.t("msg.editLabel"));
+  const save = button("primary small", I18n.t("msg.editSend"));
+  const cancel = button("ghost small", I18n.t("settings.cancel"));
+  box.append(area, save, cancel);
+  body.hidden = true;
+  body.after(box);
+  area.focus();
+  cancel.addEventListener("click", () => { box.remove(); body.hidden = false; });
+  area.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.stopPropagation(); cancel.click(); }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); save.click(); }
+  });
+  save.addEventListener("click", async () => {
+    const text = area.value;
+    if (!text.trim()) return;
+    const model = $("model-select").value;
+    while (wrap.nextElementSibling) wrap.nextElementSibling.remove();
+    const userWrap = addMessage("user", text);
+    const thumbs = wrap.querySelector(".sent-thumbs");
+    if (thumbs) find(userWrap, ".body").before(thumbs.cloneNode(true));
+    wrap.remove();
+    const answer = addMessage("assistant", "", model);
+    const turn = await streamTurn("chat_edit", { message: m.id, text, model, tools: toolsOn }, answer, userWrap);
+    if (turn) await reloadConversation();
+  });
+}
+
+export function stop() {
+  if (streaming) invoke("stop_chat", { id: streaming.id });
+}
+
+/** The composer grows with what is typed, up to 240 px; then it scrolls. */
+export function autoGrow() {
+  const p = $("prompt");
+  p.style.height = "auto";
+  p.style.height = Math.min(p.scrollHeight, 240) + "px";
+  p.style.overflowY = p.scrollHeight > 240 ? "auto" : "hidden";
+}
