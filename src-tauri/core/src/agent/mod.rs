@@ -4,14 +4,15 @@
 //!   capabilities, or the user's setting for an OpenAI-compatible server): the `tools` field and
 //!   `tool_calls`;
 //! - **ReAct**: tools on, model without native tools (Gemma 3) or not known to have them: the
-//!   prompt in `prompt.rs`, the tolerant parser in `parse.rs`, generation stopped at
-//!   `Observation`, tools run here.
+//!   prompt in `prompt.rs`, the tolerant parser in `parse.rs` (with its JSON/Python reader in
+//!   `lenient.rs`), generation stopped at `Observation`, tools run here.
 //!
 //! Works over any [`Backend`]. Either tool loop makes at most `max_steps` tool calls and then ends
 //! with what is known, whatever the model writes: the ReAct loop asks the model at most
 //! `max_steps + 2` times. Cancelling is dropping the future: the HTTP request closes and the
 //! server stops generating.
 
+mod lenient;
 pub mod parse;
 mod prompt;
 

@@ -6,14 +6,7 @@ use gemma_desk_core::{Capability, ChatRequest, ClientOptions, Error, Message, Ol
 use ollama_emulator::{Emulator, Reply};
 use std::time::Duration;
 
-fn client(emu: &Emulator) -> OllamaClient {
-    let opts = ClientOptions {
-        first_byte_timeout: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(1),
-        ..ClientOptions::default()
-    };
-    OllamaClient::new(parse_host(&emu.url()).unwrap(), opts).unwrap()
-}
+use crate::common::ollama_client;
 
 fn hi(model: &str) -> ChatRequest {
     ChatRequest::new(model, vec![Message::user("hi")])
@@ -23,7 +16,7 @@ fn hi(model: &str) -> ChatRequest {
 async fn status_reports_version_and_models_with_capabilities() {
     let emu = Emulator::start();
     emu.set_version("0.9.1");
-    let s = client(&emu).status().await.unwrap();
+    let s = ollama_client(&emu).status().await.unwrap();
     assert_eq!(s.version, "0.9.1");
     assert_eq!(s.host, emu.url());
     let g = s.models.iter().find(|m| m.name == "gemma3:4b").unwrap();
@@ -44,7 +37,7 @@ async fn chat_streams_deltas_in_order_and_returns_the_whole_answer() {
     let emu = Emulator::start();
     emu.push_reply(Reply::chunks(&["Gem", "ma ", "3", " here"]).delay_ms(20));
     let mut seen = Vec::new();
-    let out = client(&emu).chat(&hi("gemma3:4b"), |d| seen.push(d.to_string())).await.unwrap();
+    let out = ollama_client(&emu).chat(&hi("gemma3:4b"), |d| seen.push(d.to_string())).await.unwrap();
     assert_eq!(seen, ["Gem", "ma ", "3", " here"]);
     assert_eq!(out.content, "Gemma 3 here");
     assert_eq!(out.done_reason.as_deref(), Some("stop"));
@@ -60,7 +53,7 @@ async fn multi_turn_context_and_options_are_sent_as_given() {
     );
     req.options.temperature = Some(0.2);
     req.keep_alive = Some("10m".into());
-    client(&emu).chat(&req, |_| {}).await.unwrap();
+    ollama_client(&emu).chat(&req, |_| {}).await.unwrap();
     let body = &emu.requests_to("/api/chat")[0].body;
     assert_eq!(body["messages"].as_array().unwrap().len(), 4);
     assert_eq!(body["messages"][2], serde_json::json!({"role": "assistant", "content": "b"}));
@@ -71,7 +64,7 @@ async fn multi_turn_context_and_options_are_sent_as_given() {
 #[tokio::test]
 async fn an_unset_option_is_not_sent() {
     let emu = Emulator::start();
-    client(&emu).chat(&hi("gemma3:1b"), |_| {}).await.unwrap();
+    ollama_client(&emu).chat(&hi("gemma3:1b"), |_| {}).await.unwrap();
     let body = &emu.requests_to("/api/chat")[0].body;
     assert!(body.get("options").is_none() && body.get("keep_alive").is_none(), "{body}");
 }
@@ -79,7 +72,7 @@ async fn an_unset_option_is_not_sent() {
 #[tokio::test]
 async fn http_errors_map_to_what_they_mean() {
     let emu = Emulator::start();
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     let e = c.chat(&hi("nope:1b"), |_| {}).await.unwrap_err();
     assert_eq!(e, Error::ModelNotFound { model: "nope:1b".into() });
 
@@ -102,7 +95,7 @@ async fn images_to_a_text_only_model_are_understood_from_ollamas_500() {
     // A 1×1 PNG.
     req.messages[0].images =
         vec!["iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==".into()];
-    let e = client(&emu).chat(&req, |_| {}).await.unwrap_err();
+    let e = ollama_client(&emu).chat(&req, |_| {}).await.unwrap_err();
     assert_eq!(e, Error::ModelUnable { model: "gemma3:1b".into(), what: "see images".into() });
 }
 
@@ -111,7 +104,7 @@ async fn an_error_line_inside_a_stream_ends_it_after_the_partial_text() {
     let emu = Emulator::start();
     emu.push_reply(Reply::chunks(&["one ", "two"]).error_after(1, "an error was encountered while running the model"));
     let mut got = String::new();
-    let e = client(&emu).chat(&hi("gemma3:4b"), |d| got.push_str(d)).await.unwrap_err();
+    let e = ollama_client(&emu).chat(&hi("gemma3:4b"), |d| got.push_str(d)).await.unwrap_err();
     assert_eq!(got, "one ");
     assert_eq!(e, Error::Stream { message: "an error was encountered while running the model".into() });
 }
@@ -121,7 +114,7 @@ async fn a_cut_connection_is_not_an_answer() {
     let emu = Emulator::start();
     emu.push_reply(Reply::chunks(&["a", "b", "c"]).delay_ms(30).cut_after(2));
     let mut got = String::new();
-    let e = client(&emu).chat(&hi("gemma3:4b"), |d| got.push_str(d)).await.unwrap_err();
+    let e = ollama_client(&emu).chat(&hi("gemma3:4b"), |d| got.push_str(d)).await.unwrap_err();
     assert_eq!((got.as_str(), e), ("ab", Error::ConnectionCut));
 }
 
@@ -130,7 +123,7 @@ async fn a_stalled_stream_times_out() {
     let emu = Emulator::start();
     emu.push_reply(Reply::chunks(&["a", "b"]).stall_after(1));
     let started = std::time::Instant::now();
-    let e = client(&emu).chat(&hi("gemma3:4b"), |_| {}).await.unwrap_err();
+    let e = ollama_client(&emu).chat(&hi("gemma3:4b"), |_| {}).await.unwrap_err();
     assert_eq!(e, Error::Stalled { secs: 1 });
     assert!(started.elapsed() < Duration::from_secs(10));
 }
@@ -139,7 +132,7 @@ async fn a_stalled_stream_times_out() {
 async fn dropping_the_chat_closes_the_connection() {
     let emu = Emulator::start();
     emu.push_reply(Reply::chunks(&["x"; 100]).delay_ms(50));
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     let req = hi("gemma3:4b");
     let mut n = 0;
     let r = tokio::time::timeout(Duration::from_millis(400), c.chat(&req, |_| n += 1)).await;
@@ -175,7 +168,7 @@ async fn a_server_that_is_not_ollama_is_named_so() {
 #[tokio::test]
 async fn resolve_model_checks_before_anything_is_sent() {
     let emu = Emulator::start();
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     assert_eq!(c.resolve_model(None, &[]).await.unwrap(), "gemma3:4b");
     assert_eq!(c.resolve_model(None, &[Capability::Vision]).await.unwrap(), "gemma3:4b");
     assert_eq!(c.resolve_model(Some("qwen3:0.6b"), &[Capability::Tools]).await.unwrap(), "qwen3:0.6b");

@@ -3,26 +3,20 @@
 //! (llama.cpp, vLLM, LM Studio) send that Ollama does not.
 
 use gemma_desk_core::openai::base_url;
-use gemma_desk_core::{Backend, Capability, ChatRequest, ClientOptions, Error, Message, OpenAiClient, ServerKind};
+use gemma_desk_core::{Backend, Capability, ChatRequest, Error, Message, OpenAiClient, ServerKind};
 use ollama_emulator::{Emulator, Reply, DEFAULT_VERSION};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{bodies_sent_to, quick_options};
+
 /// A 1×1 PNG.
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
-fn opts() -> ClientOptions {
-    ClientOptions {
-        first_byte_timeout: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(1),
-        ..ClientOptions::default()
-    }
-}
-
 fn client_at(url: &str, key: Option<&str>) -> OpenAiClient {
-    OpenAiClient::new(base_url(url).unwrap(), key, opts()).unwrap()
+    OpenAiClient::new(base_url(url).unwrap(), key, quick_options()).unwrap()
 }
 
 fn client(emu: &Emulator) -> OpenAiClient {
@@ -34,7 +28,7 @@ fn hi(model: &str) -> ChatRequest {
 }
 
 fn chat_bodies(emu: &Emulator) -> Vec<Value> {
-    emu.requests_to("/v1/chat/completions").into_iter().map(|r| r.body).collect()
+    bodies_sent_to(emu, "/v1/chat/completions")
 }
 
 #[tokio::test]
@@ -163,7 +157,7 @@ async fn the_api_key_goes_as_a_bearer_token() {
     for r in with_key {
         assert_eq!(r.header("authorization"), Some("Bearer sk-test"), "{}", r.path);
     }
-    assert!(OpenAiClient::new(base_url("h").unwrap(), Some("bad\nkey"), opts()).is_err());
+    assert!(OpenAiClient::new(base_url("h").unwrap(), Some("bad\nkey"), quick_options()).is_err());
 }
 
 #[tokio::test]

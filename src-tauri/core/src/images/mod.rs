@@ -25,16 +25,34 @@
 //! wraps them in [`crate::Error::Image`] (exit code 5 in the CLI). No input makes this module panic or hang: decoder
 //! panics, should a third-party decoder have one, are caught and reported as a damaged file.
 
+//!
+//! # Where things are
+//!
+//! This file holds the public API (options, results, errors, the entry points) and the pipeline that ties the steps
+//! together; the steps are apart: `sniff.rs` recognises formats, `decode.rs` turns bytes into pixels, `encode.rs`
+//! shrinks, turns and encodes them, `heif.rs` reads HEIC/AVIF through libheif (only with the `heic` feature), and
+//! `files.rs` finds the image files in dropped folders.
+
+mod decode;
+mod encode;
+mod files;
+#[cfg(feature = "heic")]
+mod heif;
+mod sniff;
+
 use std::fmt;
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageReader};
+use image::DynamicImage;
 use serde::Serialize;
 
 use crate::{Error, Lang};
+use decode::{decode_jpeg, decode_with_image_crate, flatten, image_crate_dimensions, jpeg_error, Decoded};
+use encode::{encode_jpeg, encode_png, orient, resize};
+pub use files::{collect_images, is_image_file, IMAGE_EXTENSIONS};
+use sniff::{is_lossless_source, sniff};
 
 /// The long side images are shrunk to when the model does not say: Gemma 3's vision input is 896×896.
 pub const DEFAULT_MAX_SIDE: u32 = 896;
@@ -413,55 +431,6 @@ pub fn detect_format(data: &[u8]) -> Result<SourceFormat, ImageError> {
     sniff(data)
 }
 
-/// Whether the file at `path` starts like an image this module can prepare (reads at most 4 KiB).
-pub fn is_image_file(path: &Path) -> bool {
-    read_head(path).is_some_and(|head| sniff(&head).is_ok())
-}
-
-/// File name extensions of the image formats prepared here (and of SVG, so that such files get a clear error).
-pub const IMAGE_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "bmp", "dib", "tif", "tiff", "heic", "heif", "hif",
-    "avif", "svg",
-];
-
-/// Expands a list of dropped or picked paths into the image files to prepare, in a stable order.
-///
-/// - Files are kept as given, whatever they contain (so that a bad one gets its own clear error), in input order.
-/// - A folder expands to the image files directly inside it (not in subfolders), sorted by name with numbers in
-///   natural order (`IMG_2` before `IMG_10`). A file counts as an image when its bytes say so or its extension is an
-///   image extension ([`IMAGE_EXTENSIONS`]: a damaged `photo.jpg` is listed, and gets its error, while `notes.txt`
-///   is skipped). Hidden files (`.name`) are skipped.
-/// - Paths that cannot be read are kept, so that preparing them reports why. Duplicates are dropped.
-pub fn collect_images(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut push = |p: PathBuf, out: &mut Vec<PathBuf>| {
-        if seen.insert(p.clone()) {
-            out.push(p);
-        }
-    };
-    for path in paths {
-        if !path.is_dir() {
-            push(path.clone(), &mut out);
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(path) else {
-            push(path.clone(), &mut out);
-            continue;
-        };
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| !is_hidden(p) && p.is_file() && (has_image_extension(p) || is_image_file(p)))
-            .collect();
-        found.sort_by(|a, b| natural_cmp(&file_name_lossy(a), &file_name_lossy(b)));
-        for p in found {
-            push(p, &mut out);
-        }
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The pipeline
 // ---------------------------------------------------------------------------------------------------------------
@@ -472,40 +441,6 @@ enum Output {
     Best,
     /// JPEG at this quality, always (thumbnails).
     Jpeg(u8),
-}
-
-/// Decoded pixels, 8 bits per sample, alpha already flattened onto white.
-enum Pixels {
-    Rgb(Vec<u8>),
-    Gray(Vec<u8>),
-}
-
-impl Pixels {
-    fn channels(&self) -> usize {
-        match self {
-            Pixels::Rgb(_) => 3,
-            Pixels::Gray(_) => 1,
-        }
-    }
-    fn data(&self) -> &[u8] {
-        match self {
-            Pixels::Rgb(v) | Pixels::Gray(v) => v,
-        }
-    }
-}
-
-struct Decoded {
-    pixels: Pixels,
-    /// Dimensions of `pixels` (stored orientation; smaller than the source when JPEG DCT scaling was used).
-    width: u32,
-    height: u32,
-    /// The source's stored dimensions.
-    source_width: u32,
-    source_height: u32,
-    /// What remains to be applied to the pixels.
-    apply: Orientation,
-    /// The EXIF orientation value to report.
-    reported_orientation: u8,
 }
 
 fn prepare_inner(data: &[u8], opts: &PrepareOptions, output: Output) -> Result<PreparedImage, ImageError> {
@@ -607,374 +542,15 @@ fn too_much_memory(opts: &PrepareOptions) -> ImageError {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Recognising formats
-// ---------------------------------------------------------------------------------------------------------------
-
-fn sniff(data: &[u8]) -> Result<SourceFormat, ImageError> {
-    if data.is_empty() {
-        return Err(ImageError::Empty);
-    }
-    let starts = |sig: &[u8]| data.starts_with(sig);
-    if starts(&[0xFF, 0xD8, 0xFF]) {
-        return Ok(SourceFormat::Jpeg);
-    }
-    if starts(b"\x89PNG\r\n\x1a\n") {
-        return Ok(SourceFormat::Png);
-    }
-    if starts(b"GIF87a") || starts(b"GIF89a") {
-        return Ok(SourceFormat::Gif);
-    }
-    if data.len() >= 12 && starts(b"RIFF") && &data[8..12] == b"WEBP" {
-        return Ok(SourceFormat::Webp);
-    }
-    if starts(b"II*\0") || starts(b"MM\0*") || starts(b"II+\0") || starts(b"MM\0+") {
-        return Ok(SourceFormat::Tiff);
-    }
-    if is_bmp(data) {
-        return Ok(SourceFormat::Bmp);
-    }
-    if data.len() >= 12 && &data[4..8] == b"ftyp" {
-        return sniff_iso_bmff(data);
-    }
-    // Known formats we do not decode.
-    let unsupported = |name: &str| Err(ImageError::Unsupported(name.to_string()));
-    if starts(&[0xFF, 0x0A]) || starts(b"\0\0\0\x0CJXL \r\n\x87\n") {
-        return unsupported("JPEG XL");
-    }
-    if starts(b"\0\0\0\x0CjP  \r\n\x87\n") || starts(&[0xFF, 0x4F, 0xFF, 0x51]) {
-        return unsupported("JPEG 2000");
-    }
-    if starts(b"8BPS") {
-        return unsupported("Photoshop (PSD)");
-    }
-    if starts(&[0x76, 0x2F, 0x31, 0x01]) {
-        return unsupported("OpenEXR");
-    }
-    if starts(b"qoif") {
-        return unsupported("QOI");
-    }
-    if starts(b"DDS ") {
-        return unsupported("DDS");
-    }
-    if starts(b"#?RADIANCE") || starts(b"#?RGBE") {
-        return unsupported("Radiance HDR");
-    }
-    if data.len() >= 6 && starts(&[0, 0, 1, 0]) && data[4..6] != [0, 0] {
-        return unsupported("Windows icon (ICO)");
-    }
-    if looks_like_svg(data) {
-        return Err(ImageError::Svg);
-    }
-    if starts(b"%PDF") {
-        return Err(ImageError::NotAnImage(Some("a PDF document")));
-    }
-    if starts(b"PK\x03\x04") {
-        return Err(ImageError::NotAnImage(Some("a ZIP archive or an office document")));
-    }
-    if starts(&[0x1F, 0x8B]) {
-        return Err(ImageError::NotAnImage(Some("a gzip archive")));
-    }
-    Err(ImageError::NotAnImage(None))
-}
-
-fn is_bmp(data: &[u8]) -> bool {
-    // "BM", then the DIB header size at offset 14 must be one of the known ones.
-    if data.len() < 18 || !data.starts_with(b"BM") {
-        return false;
-    }
-    let dib = u32::from_le_bytes([data[14], data[15], data[16], data[17]]);
-    matches!(dib, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124)
-}
-
-/// HEIF-family files (`ftyp` box): HEIC/HEIF and AVIF images; videos and other ISO media are not images.
-fn sniff_iso_bmff(data: &[u8]) -> Result<SourceFormat, ImageError> {
-    let box_len = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize;
-    let end = box_len.clamp(12, data.len().min(256));
-    let mut brands = vec![&data[8..12]];
-    brands.extend(data.get(16..end).unwrap_or_default().chunks_exact(4));
-    let has = |names: &[&[u8; 4]]| brands.iter().any(|b| names.iter().any(|n| *b == &n[..]));
-    if has(&[b"avif", b"avis"]) {
-        return Ok(SourceFormat::Avif);
-    }
-    if has(&[b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"mif2"]) {
-        return Ok(SourceFormat::Heic);
-    }
-    if has(&[b"crx "]) {
-        return Err(ImageError::Unsupported("Canon RAW (CR3)".into()));
-    }
-    if has(&[b"jxl "]) {
-        return Err(ImageError::Unsupported("JPEG XL".into()));
-    }
-    Err(ImageError::NotAnImage(Some("a video or another media file")))
-}
-
-fn looks_like_svg(data: &[u8]) -> bool {
-    let head = &data[..data.len().min(4096)];
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let text = String::from_utf8_lossy(head);
-    let trimmed = text.trim_start();
-    trimmed.starts_with('<') && text.to_ascii_lowercase().contains("<svg")
-}
-
-fn is_lossless_source(format: SourceFormat, data: &[u8]) -> bool {
-    match format {
-        SourceFormat::Png | SourceFormat::Gif | SourceFormat::Bmp | SourceFormat::Tiff | SourceFormat::Rgba => true,
-        // VP8L is lossless WebP; VP8X (extended) may hold either: look for a VP8L chunk near the start.
-        SourceFormat::Webp => {
-            data.get(12..16) == Some(b"VP8L")
-                || (data.get(12..16) == Some(b"VP8X") && data[..data.len().min(4096)].windows(4).any(|w| w == b"VP8L"))
-        }
-        SourceFormat::Jpeg | SourceFormat::Heic | SourceFormat::Avif => false,
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Decoding
-// ---------------------------------------------------------------------------------------------------------------
-
-/// JPEG with jpeg-decoder: header first (size check), then a DCT-scaled decode when the target is at most half the
-/// size. jpeg-decoder, unlike zune-jpeg as used by `image`, refuses truncated data instead of filling it with grey.
-fn decode_jpeg(data: &[u8], opts: &PrepareOptions, max_side: u32) -> Result<Decoded, ImageError> {
-    let mut decoder = jpeg_decoder::Decoder::new(data);
-    decoder.set_max_decoding_buffer_size(usize::try_from(opts.max_decode_bytes).unwrap_or(usize::MAX));
-    decoder.read_info().map_err(jpeg_error)?;
-    let info = decoder.info().ok_or(ImageError::Damaged("JPEG"))?;
-    let (source_width, source_height) = (u32::from(info.width), u32::from(info.height));
-    check_dimensions(source_width, source_height, SourceFormat::Jpeg, opts)?;
-    let (tw, th) = fit_within(source_width, source_height, max_side);
-    if tw.saturating_mul(2) <= source_width && th.saturating_mul(2) <= source_height {
-        // Picks the smallest of 1/8, 1/4, 1/2 whose output is still at least the target size.
-        decoder.scale(tw as u16, th as u16).map_err(jpeg_error)?;
-    }
-    let raw = decoder.decode().map_err(|e| match jpeg_error(e) {
-        ImageError::Damaged(_) if is_jpeg_buffer_limit(opts, source_width, source_height) => too_much_memory(opts),
-        other => other,
-    })?;
-    let info = decoder.info().ok_or(ImageError::Damaged("JPEG"))?;
-    let (width, height) = (u32::from(info.width), u32::from(info.height));
-    let pixels = match info.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => Pixels::Rgb(raw),
-        jpeg_decoder::PixelFormat::L8 => Pixels::Gray(raw),
-        jpeg_decoder::PixelFormat::L16 => Pixels::Gray(
-            raw.chunks_exact(2).map(|c| (u32::from(u16::from_ne_bytes([c[0], c[1]])) * 255 / 65535) as u8).collect(),
-        ),
-        // jpeg-decoder gives CMYK as ink amounts (Adobe's inverted storage already undone).
-        jpeg_decoder::PixelFormat::CMYK32 => Pixels::Rgb(
-            raw.chunks_exact(4)
-                .flat_map(|p| {
-                    let k = 255 - u32::from(p[3]);
-                    let ch = |c: u8| ((255 - u32::from(c)) * k / 255) as u8;
-                    [ch(p[0]), ch(p[1]), ch(p[2])]
-                })
-                .collect(),
-        ),
-    };
-    if pixels.data().len() != width as usize * height as usize * pixels.channels() {
-        return Err(ImageError::Damaged("JPEG"));
-    }
-    let orientation = decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
-    Ok(Decoded {
-        pixels,
-        width,
-        height,
-        source_width,
-        source_height,
-        apply: orientation,
-        reported_orientation: orientation.to_exif(),
-    })
-}
-
-fn is_jpeg_buffer_limit(opts: &PrepareOptions, width: u32, height: u32) -> bool {
-    u64::from(width) * u64::from(height) * 4 > opts.max_decode_bytes
-}
-
-fn jpeg_error(e: jpeg_decoder::Error) -> ImageError {
-    use jpeg_decoder::{Error as E, UnsupportedFeature as U};
-    match e {
-        E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => ImageError::Truncated,
-        E::Io(io) => ImageError::Io(io.to_string()),
-        E::Unsupported(feature) => ImageError::Unsupported(match feature {
-            U::Hierarchical => "hierarchical JPEG".into(),
-            U::ArithmeticEntropyCoding => "arithmetic-coded JPEG".into(),
-            U::SamplePrecision(bits) => format!("{bits}-bit JPEG"),
-            U::ComponentCount(n) => format!("{n}-channel JPEG"),
-            other => format!("JPEG ({other:?})"),
-        }),
-        E::Format(msg) if msg.to_ascii_lowercase().contains("eof") => ImageError::Truncated,
-        E::Format(_) | E::Internal(_) => ImageError::Damaged("JPEG"),
-    }
-}
-
-fn image_crate_dimensions(data: &[u8], format: SourceFormat) -> Result<(u32, u32), ImageError> {
-    let image_format = format.image_format().ok_or(ImageError::Damaged(format.display_name()))?;
-    let mut reader = ImageReader::with_format(Cursor::new(data), image_format);
-    reader.no_limits();
-    reader.into_dimensions().map_err(|e| image_error(e, format, None))
-}
-
-/// PNG, GIF (first frame), WebP, BMP and TIFF with the `image` crate: dimensions from the header first, then the
-/// decode under a memory limit.
-fn decode_with_image_crate(data: &[u8], format: SourceFormat, opts: &PrepareOptions) -> Result<Decoded, ImageError> {
-    let (width, height) = image_crate_dimensions(data, format)?;
-    check_dimensions(width, height, format, opts)?;
-    let image_format = format.image_format().ok_or(ImageError::Damaged(format.display_name()))?;
-    let mut reader = ImageReader::with_format(Cursor::new(data), image_format);
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(opts.max_decode_bytes);
-    limits.max_image_width = Some(width);
-    limits.max_image_height = Some(height);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| image_error(e, format, Some(opts)))?;
-    // The decoded buffer's size is known before it is allocated.
-    if decoder.total_bytes() > opts.max_decode_bytes {
-        return Err(too_much_memory(opts));
-    }
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let img = DynamicImage::from_decoder(decoder).map_err(|e| image_error(e, format, Some(opts)))?;
-    let (width, height) = (img.width(), img.height());
-    let pixels = flatten(img);
-    Ok(Decoded {
-        pixels,
-        width,
-        height,
-        source_width: width,
-        source_height: height,
-        apply: orientation,
-        reported_orientation: orientation.to_exif(),
-    })
-}
-
-fn image_error(e: image::ImageError, format: SourceFormat, opts: Option<&PrepareOptions>) -> ImageError {
-    use image::ImageError as E;
-    let name = format.display_name();
-    let eof_words = |s: &str| {
-        let s = s.to_ascii_lowercase();
-        s.contains("eof") || s.contains("end of file") || s.contains("unexpected end") || s.contains("truncated")
-    };
-    match e {
-        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => ImageError::Truncated,
-        E::IoError(io) if eof_words(&io.to_string()) => ImageError::Truncated,
-        E::IoError(_) => ImageError::Damaged(name),
-        E::Decoding(d) if eof_words(&d.to_string()) => ImageError::Truncated,
-        E::Decoding(_) | E::Parameter(_) | E::Encoding(_) => ImageError::Damaged(name),
-        E::Limits(_) => match opts {
-            Some(opts) => too_much_memory(opts),
-            None => ImageError::Damaged(name),
-        },
-        E::Unsupported(u) => ImageError::Unsupported(format!("this kind of {name} ({u})")),
-    }
-}
-
-/// Alpha composited onto white; 16-bit and float samples reduced to 8 bits; grey stays grey.
-fn flatten(img: DynamicImage) -> Pixels {
-    let has_alpha = img.color().has_alpha();
-    let is_gray = !img.color().has_color();
-    match (is_gray, has_alpha) {
-        (true, false) => Pixels::Gray(img.into_luma8().into_raw()),
-        (false, false) => Pixels::Rgb(img.into_rgb8().into_raw()),
-        (true, true) => {
-            let la = img.into_luma_alpha8().into_raw();
-            Pixels::Gray(la.chunks_exact(2).map(|p| over_white(p[0], p[1])).collect())
-        }
-        (false, true) => {
-            let rgba = img.into_rgba8().into_raw();
-            Pixels::Rgb(
-                rgba.chunks_exact(4)
-                    .flat_map(|p| [over_white(p[0], p[3]), over_white(p[1], p[3]), over_white(p[2], p[3])])
-                    .collect(),
-            )
-        }
-    }
-}
-
-fn over_white(c: u8, a: u8) -> u8 {
-    let (c, a) = (u32::from(c), u32::from(a));
-    ((c * a + 255 * (255 - a) + 127) / 255) as u8
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Resizing, orientation, encoding
-// ---------------------------------------------------------------------------------------------------------------
-
-fn resize(pixels: Pixels, width: u32, height: u32, tw: u32, th: u32) -> Result<Pixels, ImageError> {
-    use fast_image_resize as fr;
-    if (tw, th) == (width, height) {
-        return Ok(pixels);
-    }
-    let pixel_type = match pixels {
-        Pixels::Rgb(_) => fr::PixelType::U8x3,
-        Pixels::Gray(_) => fr::PixelType::U8,
-    };
-    let src = fr::images::ImageRef::new(width, height, pixels.data(), pixel_type)
-        .map_err(|e| ImageError::Encode(format!("resize: {e}")))?;
-    let mut dst = fr::images::Image::new(tw, th, pixel_type);
-    let options = fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
-    fr::Resizer::new().resize(&src, &mut dst, &options).map_err(|e| ImageError::Encode(format!("resize: {e}")))?;
-    let out = dst.into_vec();
-    Ok(match pixels {
-        Pixels::Rgb(_) => Pixels::Rgb(out),
-        Pixels::Gray(_) => Pixels::Gray(out),
-    })
-}
-
-fn orient(pixels: Pixels, width: u32, height: u32, orientation: Orientation) -> (Pixels, u32, u32) {
-    if orientation == Orientation::NoTransforms {
-        return (pixels, width, height);
-    }
-    let mut img = match pixels {
-        Pixels::Rgb(v) => DynamicImage::ImageRgb8(image::RgbImage::from_raw(width, height, v).expect("sized buffer")),
-        Pixels::Gray(v) => {
-            DynamicImage::ImageLuma8(image::GrayImage::from_raw(width, height, v).expect("sized buffer"))
-        }
-    };
-    img.apply_orientation(orientation);
-    let (w, h) = (img.width(), img.height());
-    let pixels = match img {
-        DynamicImage::ImageLuma8(g) => Pixels::Gray(g.into_raw()),
-        other => Pixels::Rgb(other.into_rgb8().into_raw()),
-    };
-    (pixels, w, h)
-}
-
-fn encode_jpeg(pixels: &Pixels, width: u32, height: u32, quality: u8) -> Result<Vec<u8>, ImageError> {
-    let color = match pixels {
-        Pixels::Rgb(_) => jpeg_encoder::ColorType::Rgb,
-        Pixels::Gray(_) => jpeg_encoder::ColorType::Luma,
-    };
-    let (w, h) = (u16::try_from(width), u16::try_from(height));
-    let (Ok(w), Ok(h)) = (w, h) else {
-        return Err(ImageError::Encode("the image is too wide for JPEG".into()));
-    };
-    let mut out = Vec::with_capacity(width as usize * height as usize / 4);
-    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
-    encoder.set_optimized_huffman_tables(true);
-    encoder.encode(pixels.data(), w, h, color).map_err(|e| ImageError::Encode(e.to_string()))?;
-    Ok(out)
-}
-
-fn encode_png(pixels: &Pixels, width: u32, height: u32) -> Result<Vec<u8>, ImageError> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    use image::ImageEncoder;
-    let color = match pixels {
-        Pixels::Rgb(_) => image::ExtendedColorType::Rgb8,
-        Pixels::Gray(_) => image::ExtendedColorType::L8,
-    };
-    let mut out = Vec::new();
-    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(pixels.data(), width, height, color)
-        .map_err(|e| ImageError::Encode(e.to_string()))?;
-    Ok(out)
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// HEIC/HEIF/AVIF through libheif
+// HEIC/HEIF/AVIF without libheif
 // ---------------------------------------------------------------------------------------------------------------
 
 /// Without the `heic` feature (no libheif to link): the formats are still recognised, so that such a photo gets an
 /// error that says what to do rather than "not an image".
 #[cfg(not(feature = "heic"))]
 mod heif {
-    use super::*;
+    use super::decode::Decoded;
+    use super::{ImageError, PrepareOptions, SourceFormat};
 
     pub(super) fn dimensions(_data: &[u8], format: SourceFormat) -> Result<(u32, u32), ImageError> {
         Err(ImageError::NotInThisBuild(format.display_name()))
@@ -982,114 +558,6 @@ mod heif {
 
     pub(super) fn decode(_data: &[u8], format: SourceFormat, _opts: &PrepareOptions) -> Result<Decoded, ImageError> {
         Err(ImageError::NotInThisBuild(format.display_name()))
-    }
-}
-
-#[cfg(feature = "heic")]
-mod heif {
-    use super::*;
-    use libheif_rs::{ColorSpace, DecodingOptions, HeifContext, HeifErrorCode, HeifErrorSubCode, LibHeif, RgbChroma};
-    use std::sync::OnceLock;
-
-    fn lib() -> &'static LibHeif {
-        static LIB: OnceLock<LibHeif> = OnceLock::new();
-        LIB.get_or_init(LibHeif::new)
-    }
-
-    fn error(e: libheif_rs::HeifError, format: SourceFormat, opts: Option<&PrepareOptions>) -> ImageError {
-        let name = format.display_name();
-        match (e.code, e.sub_code) {
-            (_, HeifErrorSubCode::EndOfData) => ImageError::Truncated,
-            (HeifErrorCode::MemoryAllocationError, _) | (_, HeifErrorSubCode::SecurityLimitExceeded) => match opts {
-                Some(opts) => too_much_memory(opts),
-                None => ImageError::Damaged(name),
-            },
-            (HeifErrorCode::UnsupportedFeature | HeifErrorCode::UnsupportedFileType, sub) => {
-                let what = match sub {
-                    HeifErrorSubCode::UnsupportedCodec => format!("{name} with this codec"),
-                    HeifErrorSubCode::UnsupportedBitDepth => format!("{name} with this bit depth"),
-                    _ => format!("this kind of {name}"),
-                };
-                ImageError::Unsupported(what)
-            }
-            _ => ImageError::Damaged(name),
-        }
-    }
-
-    pub(super) fn dimensions(data: &[u8], format: SourceFormat) -> Result<(u32, u32), ImageError> {
-        lib();
-        let ctx = HeifContext::read_from_bytes(data).map_err(|e| error(e, format, None))?;
-        let handle = ctx.primary_image_handle().map_err(|e| error(e, format, None))?;
-        Ok((handle.width(), handle.height()))
-    }
-
-    /// Decodes the primary image with libheif, which applies the container's rotation, mirroring and cropping
-    /// (`irot`, `imir`, `clap`) itself. Dimensions are checked from the container before decoding.
-    pub(super) fn decode(data: &[u8], format: SourceFormat, opts: &PrepareOptions) -> Result<Decoded, ImageError> {
-        let lib = lib();
-        let ctx = HeifContext::read_from_bytes(data).map_err(|e| error(e, format, Some(opts)))?;
-        let handle = ctx.primary_image_handle().map_err(|e| error(e, format, Some(opts)))?;
-        let (width, height) = (handle.width(), handle.height());
-        check_dimensions(width, height, format, opts)?;
-        // Decoded planes plus the interleaved copy: about 6 bytes per pixel at 8 bits.
-        if u64::from(width) * u64::from(height) * 6 > opts.max_decode_bytes {
-            return Err(too_much_memory(opts));
-        }
-        let alpha = handle.has_alpha_channel();
-        let mut options = DecodingOptions::new();
-        if let Some(o) = options.as_mut() {
-            o.set_convert_hdr_to_8bit(true);
-        }
-        let chroma = if alpha { RgbChroma::Rgba } else { RgbChroma::Rgb };
-        let image = lib.decode(&handle, ColorSpace::Rgb(chroma), options).map_err(|e| error(e, format, Some(opts)))?;
-        let planes = image.planes();
-        let plane = planes.interleaved.ok_or(ImageError::Damaged(format.display_name()))?;
-        let channels = if alpha { 4 } else { 3 };
-        if plane.storage_bits_per_pixel as usize != channels * 8 {
-            return Err(ImageError::Unsupported(format!("{} with this bit depth", format.display_name())));
-        }
-        // The size libheif announces after its transformations (rotation, mirroring, clean-aperture crop). libheif
-        // 1.15 can hand back a plane a pixel larger than that after a `clap` crop with a half-pixel offset (an
-        // iPhone-style odd width): keep the announced size, from the top-left.
-        let (w, h) = (width.min(plane.width) as usize, height.min(plane.height) as usize);
-        let row = w * channels;
-        if plane.stride < row || plane.data.len() < plane.stride * h.saturating_sub(1) + row {
-            return Err(ImageError::Damaged(format.display_name()));
-        }
-        let mut rgb = Vec::with_capacity(w * h * 3);
-        for y in 0..h {
-            let line = &plane.data[y * plane.stride..y * plane.stride + row];
-            if alpha {
-                for p in line.chunks_exact(4) {
-                    rgb.extend_from_slice(&[over_white(p[0], p[3]), over_white(p[1], p[3]), over_white(p[2], p[3])]);
-                }
-            } else {
-                rgb.extend_from_slice(line);
-            }
-        }
-        Ok(Decoded {
-            pixels: Pixels::Rgb(rgb),
-            width: w as u32,
-            height: h as u32,
-            source_width: w as u32,
-            source_height: h as u32,
-            apply: Orientation::NoTransforms,
-            reported_orientation: exif_orientation(&handle).unwrap_or(1),
-        })
-    }
-
-    /// The EXIF orientation stored in the file, for reporting only (libheif already applied the container's own
-    /// transformations, which is what HEIF readers must follow).
-    fn exif_orientation(handle: &libheif_rs::ImageHandle) -> Option<u8> {
-        let mut ids = [0; 1];
-        if handle.metadata_block_ids(&mut ids, b"Exif") == 0 {
-            return None;
-        }
-        let block = handle.metadata(ids[0]).ok()?;
-        // The block starts with a 4-byte big-endian offset to the TIFF header.
-        let offset = u32::from_be_bytes(block.get(..4)?.try_into().ok()?) as usize;
-        let tiff = block.get(4 + offset..)?;
-        Orientation::from_exif_chunk(tiff).map(|o| o.to_exif())
     }
 }
 
@@ -1120,64 +588,6 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-fn read_head(path: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(4096);
-    std::fs::File::open(path).ok()?.take(4096).read_to_end(&mut head).ok()?;
-    Some(head)
-}
-
-fn is_hidden(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
-}
-
-fn has_image_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|known| known.eq_ignore_ascii_case(e)))
-}
-
-fn file_name_lossy(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-/// Compares names case-insensitively, with runs of digits compared as numbers (`IMG_2` < `IMG_10`).
-fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    let (mut a_chars, mut b_chars) = (a.chars().peekable(), b.chars().peekable());
-    loop {
-        match (a_chars.peek().copied(), b_chars.peek().copied()) {
-            (None, None) => return a.cmp(b),
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
-                let take = |it: &mut std::iter::Peekable<std::str::Chars>| {
-                    let mut digits = String::new();
-                    while let Some(c) = it.peek().copied().filter(char::is_ascii_digit) {
-                        digits.push(c);
-                        it.next();
-                    }
-                    digits
-                };
-                let (da, db) = (take(&mut a_chars), take(&mut b_chars));
-                let (ta, tb) = (da.trim_start_matches('0'), db.trim_start_matches('0'));
-                let ord = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb)).then_with(|| da.len().cmp(&db.len()));
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-            }
-            (Some(x), Some(y)) => {
-                let ord = x.to_lowercase().cmp(y.to_lowercase());
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-                a_chars.next();
-                b_chars.next();
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1191,36 +601,6 @@ mod tests {
         assert_eq!(fit_within(451, 300, 896), (451, 300));
         assert_eq!(fit_within(1, 1, 896), (1, 1));
         assert_eq!(fit_within(500, 500, 0), (1, 1));
-    }
-
-    #[test]
-    fn sniffing_uses_bytes_not_names() {
-        assert_eq!(sniff(b""), Err(ImageError::Empty));
-        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0rest"), Ok(SourceFormat::Jpeg));
-        assert_eq!(sniff(b"GIF89a...."), Ok(SourceFormat::Gif));
-        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Ok(SourceFormat::Webp));
-        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), Ok(SourceFormat::Heic));
-        assert_eq!(sniff(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf"), Ok(SourceFormat::Avif));
-        assert_eq!(sniff(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"...\"/>"), Err(ImageError::Svg));
-        assert_eq!(sniff(b"%PDF-1.7"), Err(ImageError::NotAnImage(Some("a PDF document"))));
-        assert_eq!(sniff(b"hello"), Err(ImageError::NotAnImage(None)));
-        assert!(matches!(sniff(b"\0\0\0\x0CJXL \r\n\x87\n"), Err(ImageError::Unsupported(_))));
-        assert!(matches!(sniff(b"\0\0\0\x18ftypisom\0\0\0\0isomavc1"), Err(ImageError::NotAnImage(Some(_)))));
-    }
-
-    #[test]
-    fn natural_order() {
-        let mut names = vec!["IMG_10.jpg", "img_2.jpg", "IMG_1.jpg", "b.png", "a.png", "IMG_02.jpg"];
-        names.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(names, ["a.png", "b.png", "IMG_1.jpg", "img_2.jpg", "IMG_02.jpg", "IMG_10.jpg"]);
-    }
-
-    #[test]
-    fn flattening_onto_white() {
-        assert_eq!(over_white(0, 0), 255);
-        assert_eq!(over_white(0, 255), 0);
-        assert_eq!(over_white(100, 255), 100);
-        assert_eq!(over_white(0, 128), 127);
     }
 
     #[test]

@@ -1,19 +1,11 @@
 //! Model management against the emulator: pulling with progress, failures and cancellation,
 //! deleting, and the details the model picker shows.
 
-use gemma_desk_core::host::parse_host;
-use gemma_desk_core::{ClientOptions, Error, Lang, OllamaClient, PullPhase, PullProgress};
+use gemma_desk_core::{Error, Lang, OllamaClient, PullPhase, PullProgress};
 use ollama_emulator::{Emulator, ModelSpec, Reply};
 use std::time::{Duration, Instant};
 
-fn client(emu: &Emulator) -> OllamaClient {
-    let opts = ClientOptions {
-        first_byte_timeout: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(1),
-        ..ClientOptions::default()
-    };
-    OllamaClient::new(parse_host(&emu.url()).unwrap(), opts).unwrap()
-}
+use crate::common::ollama_client;
 
 async fn installed(c: &OllamaClient) -> Vec<String> {
     c.list_models().await.unwrap().into_iter().map(|m| m.name).collect()
@@ -23,7 +15,7 @@ async fn installed(c: &OllamaClient) -> Vec<String> {
 async fn pull_reports_steady_progress_to_the_full_size_and_installs() {
     let emu = Emulator::start();
     emu.set_pull_delay_ms(2);
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     let mut seen: Vec<PullProgress> = Vec::new();
     let out = c.pull("gemma3:270m", |p| seen.push(p.clone())).await.unwrap();
 
@@ -63,7 +55,7 @@ async fn pull_reports_steady_progress_to_the_full_size_and_installs() {
 #[tokio::test]
 async fn an_unknown_model_is_a_model_problem() {
     let emu = Emulator::start();
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     let mut phases = Vec::new();
     let err = c.pull("gemma9:99b", |p| phases.push(p.phase)).await.unwrap_err();
     assert_eq!(err, Error::UnknownModel { model: "gemma9:99b".into() });
@@ -79,7 +71,7 @@ async fn an_unknown_model_is_a_model_problem() {
 async fn an_error_mid_pull_is_reported_and_installs_nothing() {
     let emu = Emulator::start();
     emu.push_pull_reply(Reply::default().error_after(4, "max retries exceeded: unexpected EOF"));
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     let mut last = None;
     let err = c.pull("gemma3:12b", |p| last = Some(p.clone())).await.unwrap_err();
     assert_eq!(
@@ -99,7 +91,7 @@ async fn a_refusal_before_streaming_keeps_ollamas_reason() {
     let emu = Emulator::start();
     let msg = "pull model manifest: 412: The model you are attempting to pull requires a newer version of Ollama.";
     emu.push_pull_reply(Reply::default().status(500, msg));
-    let err = client(&emu).pull("gemma3:4b", |_| {}).await.unwrap_err();
+    let err = ollama_client(&emu).pull("gemma3:4b", |_| {}).await.unwrap_err();
     assert_eq!(err, Error::PullFailed { model: "gemma3:4b".into(), message: Some(msg.into()) });
     assert!(err.hint(Lang::En).unwrap().contains("ollama.com/download"), "{:?}", err.hint(Lang::En));
 }
@@ -107,7 +99,7 @@ async fn a_refusal_before_streaming_keeps_ollamas_reason() {
 #[tokio::test]
 async fn a_cut_or_silent_connection_fails_the_pull() {
     let emu = Emulator::start();
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     emu.push_pull_reply(Reply::default().cut_after(3));
     let err = c.pull("gemma3:12b", |_| {}).await.unwrap_err();
     assert_eq!(err, Error::PullFailed { model: "gemma3:12b".into(), message: None });
@@ -129,7 +121,7 @@ async fn a_cut_or_silent_connection_fails_the_pull() {
 async fn dropping_the_pull_cancels_it() {
     let emu = Emulator::start();
     emu.set_pull_delay_ms(100);
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let mut tx = Some(tx);
     let pull = c.pull("gemma3:27b", |p| {
@@ -150,7 +142,7 @@ async fn dropping_the_pull_cancels_it() {
 #[tokio::test]
 async fn delete_removes_a_model_once() {
     let emu = Emulator::start();
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     assert!(installed(&c).await.contains(&"gemma3:1b".to_string()));
     c.delete("gemma3:1b").await.unwrap();
     assert!(!installed(&c).await.contains(&"gemma3:1b".to_string()));
@@ -164,7 +156,7 @@ async fn delete_removes_a_model_once() {
 #[tokio::test]
 async fn details_gather_show_and_size() {
     let emu = Emulator::start();
-    let c = client(&emu);
+    let c = ollama_client(&emu);
     let d = c.details("gemma3:4b").await.unwrap();
     assert_eq!(d.name, "gemma3:4b");
     assert_eq!(d.family.as_deref(), Some("gemma3"));

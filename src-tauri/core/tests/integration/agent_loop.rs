@@ -1,56 +1,26 @@
 //! The tool loop against the emulator, with scripted model replies: what is sent each round, how
 //! drifting output is handled, limits, errors and cancel.
 
-use chrono::TimeZone;
 use gemma_desk_core::agent::{answer_with_clock, AgentEvent, AgentOutcome, AnswerRequest, Mode};
 use gemma_desk_core::host::parse_host;
-use gemma_desk_core::tools::ToolContext;
-use gemma_desk_core::{Backend, ClientOptions, Error, Message, OllamaClient};
+use gemma_desk_core::{Backend, Error, OllamaClient};
 use ollama_emulator::{Emulator, Reply};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+use crate::common::{agent_options, ask, bodies_sent_to, clock, run_agent, streamed, WEEKDAY_ACTION};
+
 fn client(emu: &Emulator) -> Backend {
-    let opts = ClientOptions { idle_timeout: Duration::from_secs(2), ..ClientOptions::default() };
-    OllamaClient::new(parse_host(&emu.url()).unwrap(), opts).unwrap().into()
-}
-
-/// 2025-03-14 01:30:00 UTC, on a computer in Shanghai.
-fn clock() -> ToolContext {
-    ToolContext {
-        now: chrono::Utc.with_ymd_and_hms(2025, 3, 14, 1, 30, 0).unwrap(),
-        local_zone: chrono_tz::Asia::Shanghai,
-    }
-}
-
-fn ask(model: &str, q: &str, max_steps: u32) -> AnswerRequest {
-    let mut r = AnswerRequest::new(model, vec![Message::user(q)]);
-    r.tools = true;
-    r.max_steps = max_steps;
-    r
+    OllamaClient::new(parse_host(&emu.url()).unwrap(), agent_options()).unwrap().into()
 }
 
 async fn run(emu: &Emulator, req: AnswerRequest) -> (Result<AgentOutcome, Error>, Vec<AgentEvent>) {
-    let mut events = Vec::new();
-    let r = answer_with_clock(&client(emu), req, &clock, &mut |e| events.push(e)).await;
-    (r, events)
+    run_agent(&client(emu), req).await
 }
 
 fn chat_bodies(emu: &Emulator) -> Vec<Value> {
-    emu.requests_to("/api/chat").into_iter().map(|r| r.body).collect()
+    bodies_sent_to(emu, "/api/chat")
 }
-
-fn streamed(events: &[AgentEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            AgentEvent::Delta { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-const WEEKDAY_ACTION: &str = "Thought: I need the weekday of that date.\nAction:\n```json\n{\"action\": \"weekday\", \"action_input\": {\"year\": 2025, \"month\": 3, \"day\": 14}}\n```\n";
 
 #[tokio::test]
 async fn react_round_trip_appends_and_never_rewrites() {

@@ -272,8 +272,10 @@ fn crash_child() {
 #[test]
 fn a_writer_killed_mid_stream_leaves_the_user_message_and_the_streamed_prefix() {
     let dir = tempfile::tempdir().unwrap();
+    // The child's name as libtest knows it: this module's path without the test crate's name.
+    let child_test = format!("{}::crash_child", module_path!().split_once("::").unwrap().1);
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
+        .args([child_test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -292,7 +294,7 @@ fn a_writer_killed_mid_stream_leaves_the_user_message_and_the_streamed_prefix() 
     while flushed.len() < 5 {
         // A guard against a hung child, not a timing assertion.
         let line = rx.recv_timeout(Duration::from_secs(60)).expect("the child stopped reporting");
-        // (libtest may print "test crash_child ... " before the child's first line.)
+        // (libtest may print "test store::crash_child ... " before the child's first line.)
         if let Some(at) = line.find("USER ") {
             user_id = Some(line[at + 5..].trim().parse::<i64>().unwrap());
         } else if let Some(n) = line.strip_prefix("FLUSHED ") {

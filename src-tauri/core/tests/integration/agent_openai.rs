@@ -2,46 +2,26 @@
 //! scratchpad as finished turns, native tools with OpenAI's ids, and a loop that ends within its
 //! limit whatever the model writes.
 
-use chrono::TimeZone;
-use gemma_desk_core::agent::{answer_with_clock, AgentEvent, AgentOutcome, AnswerRequest, Mode};
+use gemma_desk_core::agent::{AgentEvent, AgentOutcome, AnswerRequest, Mode};
 use gemma_desk_core::openai::base_url;
-use gemma_desk_core::tools::ToolContext;
-use gemma_desk_core::{Backend, ClientOptions, Error, Message, OpenAiClient};
+use gemma_desk_core::{Backend, Error, OpenAiClient};
 use ollama_emulator::{Emulator, Reply};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::time::Duration;
+
+use crate::common::{agent_options, ask, bodies_sent_to, run_agent, streamed, WEEKDAY_ACTION};
 
 fn backend(emu: &Emulator) -> Backend {
-    let opts = ClientOptions { idle_timeout: Duration::from_secs(2), ..ClientOptions::default() };
-    OpenAiClient::new(base_url(&format!("{}/v1", emu.url())).unwrap(), None, opts).unwrap().into()
-}
-
-fn clock() -> ToolContext {
-    ToolContext {
-        now: chrono::Utc.with_ymd_and_hms(2025, 3, 14, 1, 30, 0).unwrap(),
-        local_zone: chrono_tz::Asia::Shanghai,
-    }
-}
-
-fn ask(model: &str, q: &str, max_steps: u32) -> AnswerRequest {
-    let mut r = AnswerRequest::new(model, vec![Message::user(q)]);
-    r.tools = true;
-    r.max_steps = max_steps;
-    r
+    OpenAiClient::new(base_url(&format!("{}/v1", emu.url())).unwrap(), None, agent_options()).unwrap().into()
 }
 
 async fn run(emu: &Emulator, req: AnswerRequest) -> (Result<AgentOutcome, Error>, Vec<AgentEvent>) {
-    let mut events = Vec::new();
-    let r = answer_with_clock(&backend(emu), req, &clock, &mut |e| events.push(e)).await;
-    (r, events)
+    run_agent(&backend(emu), req).await
 }
 
 fn chat_bodies(emu: &Emulator) -> Vec<Value> {
-    emu.requests_to("/v1/chat/completions").into_iter().map(|r| r.body).collect()
+    bodies_sent_to(emu, "/v1/chat/completions")
 }
-
-const WEEKDAY_ACTION: &str = "Thought: I need the weekday of that date.\nAction:\n```json\n{\"action\": \"weekday\", \"action_input\": {\"year\": 2025, \"month\": 3, \"day\": 14}}\n```\n";
 
 #[tokio::test]
 async fn react_hands_over_steps_as_finished_turns() {
@@ -107,11 +87,7 @@ async fn a_model_that_never_stops_calling_tools_is_stopped_at_the_limit() {
     assert_eq!((out.steps.len(), out.rounds), (3, 5), "3 steps, one more chance, then the fallback");
     assert!(out.answer.contains("3 tool calls"), "{}", out.answer);
     assert_eq!(chat_bodies(&emu).len(), 5);
-    let streamed: String = events
-        .iter()
-        .filter_map(|e| if let AgentEvent::Delta { text } = e { Some(text.as_str()) } else { None })
-        .collect();
-    assert!(streamed.contains(&out.answer));
+    assert!(streamed(&events).contains(&out.answer));
 }
 
 /// Pieces a small model might write, in any order and number.
