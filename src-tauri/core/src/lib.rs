@@ -19,6 +19,7 @@ pub mod pull;
 pub mod settings;
 pub mod store;
 pub mod tools;
+pub mod turn;
 
 pub use backend::{Backend, BackendStatus, ServerKind};
 pub use chat::{ChatOutcome, ChatRequest, Message, Role, ToolCall};
