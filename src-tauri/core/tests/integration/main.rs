@@ -20,3 +20,4 @@ mod openai_client;
 mod react_corpus;
 mod store;
 mod time_tools;
+mod turn;
