@@ -1,6 +1,6 @@
 //! What can go wrong, described for people in both languages, with the CLI's exit codes.
 
-use crate::backend::ServerKind;
+use crate::client::backend::ServerKind;
 use crate::i18n::Lang;
 use serde::Serialize;
 

@@ -4,7 +4,7 @@
 
 use chrono::TimeZone;
 use gemma_desk_core::agent::{answer_with_clock, AgentEvent, AgentOutcome, AnswerRequest, Mode};
-use gemma_desk_core::openai::base_url;
+use gemma_desk_core::client::openai::base_url;
 use gemma_desk_core::tools::ToolContext;
 use gemma_desk_core::{Backend, ClientOptions, Error, Message, OpenAiClient};
 use ollama_emulator::{Emulator, Reply};

@@ -1,7 +1,7 @@
 //! Model management against the emulator: pulling with progress, failures and cancellation,
 //! deleting, and the details the model picker shows.
 
-use gemma_desk_core::host::parse_host;
+use gemma_desk_core::client::host::parse_host;
 use gemma_desk_core::{ClientOptions, Error, Lang, OllamaClient, PullPhase, PullProgress};
 use ollama_emulator::{Emulator, ModelSpec, Reply};
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! API) for what Ollama sends, and against a small scripted server for what other servers
 //! (llama.cpp, vLLM, LM Studio) send that Ollama does not.
 
-use gemma_desk_core::openai::base_url;
+use gemma_desk_core::client::openai::base_url;
 use gemma_desk_core::{Backend, Capability, ChatRequest, ClientOptions, Error, Message, OpenAiClient, ServerKind};
 use ollama_emulator::{Emulator, Reply, DEFAULT_VERSION};
 use serde_json::{json, Value};

@@ -2,11 +2,11 @@
 //! captioning, the CLI and the app do not care which kind they talk to.
 
 use crate::chat::{ChatOutcome, ChatRequest};
+use crate::client::host;
+use crate::client::ollama::OllamaClient;
+use crate::client::openai::OpenAiClient;
 use crate::error::{Error, Result};
-use crate::host;
 use crate::models::{Capability, ModelInfo};
-use crate::ollama::OllamaClient;
-use crate::openai::OpenAiClient;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

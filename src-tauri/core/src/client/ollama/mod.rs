@@ -2,10 +2,10 @@
 //! `Origin` header, so Ollama's origin check (which rejects webview origins) never applies.
 
 use crate::chat::{ChatOutcome, ChatRequest, Message};
+use crate::client::host;
+use crate::client::ndjson::{truncate, NdjsonReader};
 use crate::error::{Error, Result};
-use crate::host;
 use crate::models::{same_model, ModelDetails, ModelInfo};
-use crate::ndjson::{truncate, NdjsonReader};
 use crate::pull::{PullLine, PullOutcome, PullPhase, PullProgress, PullTracker};
 use futures_util::future::join_all;
 use serde::Deserialize;

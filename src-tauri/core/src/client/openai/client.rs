@@ -9,11 +9,11 @@
 //!   (see [`guess_capabilities`]) unless the user set them.
 
 use crate::chat::{ChatOutcome, ChatRequest, Message, Role, ToolCall, ToolCallFunction};
+use crate::client::host;
+use crate::client::ndjson::truncate;
+use crate::client::ollama::ClientOptions;
 use crate::error::{Error, Result};
-use crate::host;
 use crate::models::{pick_model, Capability, ModelInfo};
-use crate::ndjson::truncate;
-use crate::ollama::ClientOptions;
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::future::join_all;
 use futures_util::StreamExt;
@@ -200,7 +200,7 @@ impl OpenAiClient {
     /// guessed from its name; the user's overrides win either way.
     pub async fn model_info(&self, model: &str) -> Result<ModelInfo> {
         let mut info = match self.ollama_show(model).await? {
-            Some(show) => crate::ollama::model_info_from_show(model, show),
+            Some(show) => crate::client::ollama::model_info_from_show(model, show),
             None => guessed_info(model),
         };
         if let Some(caps) = self.overrides.get(model) {

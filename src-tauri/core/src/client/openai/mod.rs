@@ -1,0 +1,5 @@
+//! OpenAI-compatible servers.
+
+mod client;
+
+pub use client::*;
