@@ -154,7 +154,7 @@ async fn the_api_key_goes_as_a_bearer_token() {
     emu.set_api_key(Some("sk-test".into()));
     let e = client(&emu).model_ids().await.unwrap_err();
     assert_eq!(e, Error::Server { status: 401, message: "Incorrect API key provided".into() });
-    assert!(e.hint_for(gemma_desk_core::Lang::En, ServerKind::OpenAi).unwrap().contains("API key"));
+    assert!(ServerKind::OpenAi.hint(&e, gemma_desk_core::Lang::En).unwrap().contains("API key"));
     let c = client_at(&format!("{}/v1", emu.url()), Some("sk-test"));
     assert_eq!(c.list_models().await.unwrap().len(), 3);
     c.chat(&hi("gemma3:4b"), |_| {}).await.unwrap();
