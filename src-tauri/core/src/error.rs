@@ -251,25 +251,6 @@ fn pull_hint(message: &str, lang: Lang) -> &'static str {
     }
 }
 
-impl Error {
-    /// A request that reached nobody at `host` (refused, timed out, no such name).
-    pub(crate) fn unreachable(host: String, e: &reqwest::Error) -> Error {
-        let detail = if e.is_timeout() {
-            "no answer in time".to_string()
-        } else if e.is_connect() {
-            // reqwest's own text is nested; the innermost cause is what people recognise.
-            let mut cur: &(dyn std::error::Error + 'static) = e;
-            while let Some(next) = cur.source() {
-                cur = next;
-            }
-            cur.to_string()
-        } else {
-            e.to_string()
-        };
-        Error::Unreachable { host, detail }
-    }
-}
-
 /// The job words used by `ModelUnable`/`NoSuitableModel`, in Chinese.
 fn what_zh(what: &str) -> &str {
     match what {

@@ -230,7 +230,7 @@ impl ApiKeys {
 }
 
 fn keychain_error(e: keyring::Error) -> Error {
-    Error::Keychain(crate::client::ndjson::truncate(&e.to_string(), 300))
+    Error::Keychain(crate::client::truncate(&e.to_string(), 300))
 }
 
 /// How the user wants one model to answer. Empty fields mean the server's defaults.
