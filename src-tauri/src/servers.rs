@@ -2,7 +2,7 @@
 //! default. API keys go to the OS keychain (`ApiKeys`), never to the settings file.
 
 use crate::state::AppState;
-use gemma_desk_core::backend::BackendStatus;
+use gemma_desk_core::client::backend::BackendStatus;
 use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::settings::ApiKeys;
 use gemma_desk_core::{Error, ServerKind};
@@ -34,7 +34,7 @@ pub fn list_servers(state: State<'_, AppState>) -> Vec<ServerView> {
         .into_iter()
         .map(|s| ServerView {
             insecure: s.insecure(),
-            address: s.url().map(|u| gemma_desk_core::host::display(&u)).unwrap_or_else(|e| e.to_string()),
+            address: s.url().map(|u| gemma_desk_core::client::host::display(&u)).unwrap_or_else(|e| e.to_string()),
             default: s.id == current,
             id: s.id,
             name: s.name,

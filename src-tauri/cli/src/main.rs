@@ -168,8 +168,8 @@ fn main() {
 
 fn report(e: &Error, lang: Lang, server: ServerKind) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {}", e.message_for(lang, server));
-    if let Some(h) = e.hint_for(lang, server) {
+    let _ = writeln!(err, "error: {}", server.message(e, lang));
+    if let Some(h) = server.hint(e, lang) {
         let _ = writeln!(err, "hint: {h}");
     }
 }

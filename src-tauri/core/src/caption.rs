@@ -1,8 +1,8 @@
 //! Captioning many photos: each file prepared and sent on its own, so one bad file or one failed
 //! answer does not stop the batch. Used by `gemma-desk-cli caption` (and the GUI's batch queue).
 
-use crate::backend::Backend;
 use crate::chat::{ChatRequest, Message};
+use crate::client::backend::Backend;
 use crate::error::Error;
 use crate::images::{self, PrepareOptions};
 use serde::{Deserialize, Serialize};

@@ -50,7 +50,7 @@ pub fn report(d: &Diagnostics<'_>) -> String {
     let current = s.current_server();
     for server in s.servers() {
         let address = match server.url() {
-            Ok(url) => redact(&crate::host::display(&url)),
+            Ok(url) => redact(&crate::client::host::display(&url)),
             Err(_) => "(invalid address)".to_string(),
         };
         let _ = writeln!(

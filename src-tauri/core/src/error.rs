@@ -1,6 +1,5 @@
 //! What can go wrong, described for people in both languages, with the CLI's exit codes.
 
-use crate::backend::ServerKind;
 use crate::i18n::Lang;
 use serde::Serialize;
 
@@ -228,85 +227,6 @@ impl Error {
     pub fn report(&self, lang: Lang) -> ErrorReport {
         ErrorReport { kind: self.kind(), message: self.message(lang), hint: self.hint(lang) }
     }
-
-    /// What went wrong, naming the kind of server it came from: the same errors arise from an
-    /// OpenAI-compatible server (vLLM, llama.cpp, LM Studio, Ollama's /v1), where "Ollama" would mislead.
-    pub fn message_for(&self, lang: Lang, server: ServerKind) -> String {
-        if server == ServerKind::Ollama {
-            return self.message(lang);
-        }
-        let zh = lang == Lang::Zh;
-        match self {
-            Error::Unreachable { host, detail } if zh => format!("无法连接到 {host} 上的服务器：{detail}"),
-            Error::Unreachable { host, detail } => format!("cannot reach the server at {host}: {detail}"),
-            Error::NotOllama { host, detail } if zh => {
-                format!("{host} 上的服务器看起来不是 OpenAI 兼容的 API：{detail}")
-            }
-            Error::NotOllama { host, detail } => {
-                format!("the server at {host} does not look like an OpenAI-compatible API: {detail}")
-            }
-            Error::Busy { message } if zh => format!("服务器正忙：{message}"),
-            Error::Busy { message } => format!("the server is busy: {message}"),
-            Error::Server { status, message } if zh => format!("服务器返回 {status}：{message}"),
-            Error::Server { status, message } => format!("the server answered {status}: {message}"),
-            Error::Stream { message } if zh => format!("服务器中途出错：{message}"),
-            Error::Stream { message } => format!("the server stopped with an error: {message}"),
-            Error::ConnectionCut if zh => "回答还没完成，与服务器的连接就断开了".into(),
-            Error::ConnectionCut => "the connection to the server was cut before the answer was complete".into(),
-            Error::Stalled { secs } if zh => format!("服务器已经 {secs} 秒没有发送任何内容"),
-            Error::Stalled { secs } => format!("the server sent nothing for {secs} s"),
-            Error::Protocol { detail } if zh => format!("服务器的回复无法识别：{detail}"),
-            Error::Protocol { detail } => format!("unexpected reply from the server: {detail}"),
-            _ => self.message(lang),
-        }
-    }
-
-    /// What to do next, for this kind of server.
-    pub fn hint_for(&self, lang: Lang, server: ServerKind) -> Option<String> {
-        if server == ServerKind::Ollama {
-            return self.hint(lang);
-        }
-        let s = match self {
-            Error::Unreachable { .. } => lang.pick(
-                "Check that the server is running and that the address is its API's base URL (usually ending in /v1).",
-                "请确认服务器正在运行，并且地址是其 API 的基础 URL（通常以 /v1 结尾）。",
-            ),
-            Error::NotOllama { .. } => lang.pick(
-                "Check the address: it should be the server's OpenAI-compatible API (usually ending in /v1).",
-                "请检查地址：它应指向服务器的 OpenAI 兼容 API（通常以 /v1 结尾）。",
-            ),
-            Error::ModelNotFound { .. } => lang.pick(
-                "Choose one of the server's models (`gemma-desk-cli --api openai --host URL models` lists them).",
-                "请选择服务器上已有的模型（`gemma-desk-cli --api openai --host URL models` 可列出）。",
-            ),
-            Error::ModelUnable { .. } | Error::NoSuitableModel { .. } => lang.pick(
-                "Choose a model that can (Gemma 3 4b, 12b and 27b see images; the server must be started with the model's vision projector).",
-                "请选择具备该能力的模型（Gemma 3 的 4b、12b、27b 能看图；服务器需加载该模型的视觉投影文件）。",
-            ),
-            Error::ConnectionCut | Error::Stream { .. } => lang.pick(
-                "The partial answer is kept. Try again; if it keeps happening, check the server's log.",
-                "已保留部分回答。请重试；如果反复出现，请查看服务器的日志。",
-            ),
-            Error::Stalled { .. } => lang.pick(
-                "The server may be overloaded or stuck. Try again, or restart it.",
-                "服务器可能过载或卡住了。请重试，或重启服务器。",
-            ),
-            Error::Server { status: 401 | 403, .. } => lang.pick(
-                "The server refused the request: check the API key (in Settings, or --api-key / GEMMA_DESK_API_KEY in a terminal).",
-                "服务器拒绝了请求：请检查 API 密钥（在“设置”中，或在终端中用 --api-key / GEMMA_DESK_API_KEY）。",
-            ),
-            Error::Server { status, .. } if *status >= 500 => lang.pick(
-                "The server failed while answering. Try again; if it keeps happening, check the server's log.",
-                "服务器在回答时出错。请重试；如果反复出现，请查看服务器的日志。",
-            ),
-            _ => return self.hint(lang),
-        };
-        Some(s.to_string())
-    }
-
-    pub fn report_for(&self, lang: Lang, server: ServerKind) -> ErrorReport {
-        ErrorReport { kind: self.kind(), message: self.message_for(lang, server), hint: self.hint_for(lang, server) }
-    }
 }
 
 /// What to do after a failed download, from Ollama's reason.
@@ -328,25 +248,6 @@ fn pull_hint(message: &str, lang: Lang) -> &'static str {
             "Pull again: Ollama keeps what it has downloaded and resumes from there.",
             "请重新下载：Ollama 会保留已下载的部分并从中断处继续。",
         )
-    }
-}
-
-impl Error {
-    /// A request that reached nobody at `host` (refused, timed out, no such name).
-    pub(crate) fn unreachable(host: String, e: &reqwest::Error) -> Error {
-        let detail = if e.is_timeout() {
-            "no answer in time".to_string()
-        } else if e.is_connect() {
-            // reqwest's own text is nested; the innermost cause is what people recognise.
-            let mut cur: &(dyn std::error::Error + 'static) = e;
-            while let Some(next) = cur.source() {
-                cur = next;
-            }
-            cur.to_string()
-        } else {
-            e.to_string()
-        };
-        Error::Unreachable { host, detail }
     }
 }
 
@@ -404,34 +305,5 @@ mod tests {
         assert!(old.hint(Lang::Zh).unwrap().contains("更新"));
         let nf = Error::ModelNotFound { model: "x:1b".into() };
         assert!(nf.hint(Lang::En).unwrap().contains("ollama pull x:1b"));
-    }
-
-    #[test]
-    fn openai_servers_are_not_called_ollama() {
-        let e = Error::Unreachable { host: "http://h:8000/v1".into(), detail: "refused".into() };
-        assert_eq!(e.message_for(Lang::En, ServerKind::Ollama), e.message(Lang::En));
-        assert_eq!(e.message_for(Lang::En, ServerKind::OpenAi), "cannot reach the server at http://h:8000/v1: refused");
-        for err in [
-            e.clone(),
-            Error::Server { status: 500, message: "x".into() },
-            Error::Busy { message: "x".into() },
-            Error::ConnectionCut,
-            Error::Stalled { secs: 3 },
-            Error::Stream { message: "x".into() },
-            Error::NotOllama { host: "h".into(), detail: "d".into() },
-            Error::ModelNotFound { model: "m".into() },
-        ] {
-            for lang in [Lang::En, Lang::Zh] {
-                let text = format!(
-                    "{} {}",
-                    err.message_for(lang, ServerKind::OpenAi),
-                    err.hint_for(lang, ServerKind::OpenAi).unwrap_or_default()
-                );
-                assert!(!text.contains("Ollama") && !text.contains("ollama pull"), "{text}");
-            }
-        }
-        let denied = Error::Server { status: 401, message: "Incorrect API key provided".into() };
-        assert!(denied.hint_for(Lang::En, ServerKind::OpenAi).unwrap().contains("API key"));
-        assert!(Error::Keychain("no D-Bus".into()).hint(Lang::Zh).unwrap().contains("GEMMA_DESK_API_KEY"));
     }
 }

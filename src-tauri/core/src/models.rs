@@ -1,7 +1,12 @@
-//! Installed models and what each can do, and choosing one for a job.
+//! Installed models and what each can do, and choosing one for a job. What a model can do is read
+//! here whichever client asked: from Ollama's `/api/show` (which the OpenAI-compatible client asks
+//! too when the server behind `/v1` is Ollama) or, for servers that do not say, guessed from the
+//! model's name.
 
+use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Jobs a model may be able to do, as Ollama's `/api/show` `capabilities` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +63,47 @@ impl ModelInfo {
     fn is_gemma3(&self) -> bool {
         self.name.starts_with("gemma3") || self.family.as_deref() == Some("gemma3")
     }
+
+    /// A model known by its name alone, before anything the server says about it is added.
+    pub(crate) fn named(name: &str) -> ModelInfo {
+        ModelInfo {
+            name: name.to_string(),
+            size: 0,
+            family: None,
+            parameter_size: None,
+            quantization: None,
+            capabilities: Vec::new(),
+            context_length: None,
+            vision_image_size: None,
+        }
+    }
+
+    /// With what Ollama's `/api/show` says. Servers older than 0.6.4 report no capabilities: then a
+    /// model is assumed to chat, and to see if its `model_info` has a vision tower.
+    pub(crate) fn with_show(self, show: Option<&Value>) -> ModelInfo {
+        let info = show.and_then(|s| s.get("model_info")).and_then(Value::as_object);
+        let find_num =
+            |suffix: &str| info.and_then(|m| m.iter().find(|(k, _)| k.ends_with(suffix)).and_then(|(_, v)| v.as_u64()));
+        let vision_image_size = find_num(".vision.image_size").map(|v| v as u32);
+        let context_length = info.and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.ends_with(".context_length") && !k.contains(".vision."))
+                .and_then(|(_, v)| v.as_u64())
+        });
+        let reported: Option<Vec<String>> =
+            show.and_then(|s| s.get("capabilities")).and_then(|c| serde_json::from_value(c.clone()).ok());
+        let capabilities = match reported {
+            Some(c) if !c.is_empty() => c,
+            _ => {
+                let mut c = vec!["completion".to_string()];
+                if vision_image_size.is_some() {
+                    c.push("vision".into());
+                }
+                c
+            }
+        };
+        ModelInfo { capabilities, context_length, vision_image_size, ..self }
+    }
 }
 
 /// The model to use when none was named: the first installed one that can do every job in
@@ -65,6 +111,100 @@ impl ModelInfo {
 pub fn pick_model<'a>(models: &'a [ModelInfo], needs: &[Capability]) -> Option<&'a ModelInfo> {
     let fits = |m: &&ModelInfo| m.can(Capability::Completion) && needs.iter().all(|c| m.can(*c));
     models.iter().filter(fits).find(|m| m.is_gemma3()).or_else(|| models.iter().find(fits))
+}
+
+/// The model to use for a job, for either kind of server: the named one, checked — before anything
+/// is sent — to be able to do every job in `needs` where that can be known, or, when none is named,
+/// the best fit among the served models. `known` tells what is known for certain of a named model
+/// (`None`: nothing, so the server has the last word); `served` lists the models. Each is asked
+/// only when needed.
+pub(crate) async fn resolve_model(
+    named: Option<&str>,
+    needs: &[Capability],
+    known: impl AsyncFnOnce(&str) -> Result<Option<ModelInfo>>,
+    served: impl AsyncFnOnce() -> Result<Vec<ModelInfo>>,
+) -> Result<String> {
+    match named {
+        Some(name) => {
+            if needs.is_empty() {
+                return Ok(name.to_string());
+            }
+            if let Some(info) = known(name).await? {
+                if let Some(need) = needs.iter().find(|n| !info.can(**n)) {
+                    return Err(Error::ModelUnable { model: name.to_string(), what: need.job().into() });
+                }
+            }
+            Ok(name.to_string())
+        }
+        None => {
+            let models = served().await?;
+            let job = needs.iter().find(|c| **c != Capability::Completion).copied().unwrap_or(Capability::Completion);
+            pick_model(&models, needs)
+                .map(|m| m.name.clone())
+                .ok_or_else(|| Error::NoSuitableModel { what: job.job().into() })
+        }
+    }
+}
+
+/// A model as far as its name tells: see [`guess_capabilities`].
+pub(crate) fn guessed_info(name: &str) -> ModelInfo {
+    let tokens = name_tokens(name);
+    let gemma3 = gemma3_at(&tokens);
+    let size = gemma3.and_then(|at| tokens[at..].iter().find(|t| is_size(t)).map(|t| t.to_ascii_uppercase()));
+    ModelInfo {
+        family: gemma3.map(|_| "gemma3".to_string()),
+        parameter_size: size,
+        capabilities: guess_capabilities(name),
+        ..ModelInfo::named(name)
+    }
+}
+
+/// What a model can do, judged by its name alone, for servers that do not say: every model chats;
+/// Gemma 3 4b, 12b and 27b see images (270m and 1b do not; a bare "gemma3" is Ollama's 4b); names
+/// marking a vision model (`llava`, `vision`, `vl`) see images. Native tools are never assumed.
+/// Names take many forms: `gemma3:4b`, `google/gemma-3-12b-it`, `/models/gemma-3-27b-it-Q4_K_M.gguf`.
+pub fn guess_capabilities(name: &str) -> Vec<String> {
+    let tokens = name_tokens(name);
+    let vision = match gemma3_at(&tokens) {
+        Some(at) => match tokens[at..].iter().find(|t| is_size(t)) {
+            Some(size) => matches!(size.as_str(), "4b" | "12b" | "27b"),
+            None => true,
+        },
+        None => tokens.iter().any(|t| matches!(t.as_str(), "llava" | "vision" | "vl")),
+    };
+    let mut caps = vec![Capability::Completion.as_str().to_string()];
+    if vision {
+        caps.push(Capability::Vision.as_str().to_string());
+    }
+    caps
+}
+
+/// The lower-case alphanumeric runs of a model name.
+pub(crate) fn name_tokens(name: &str) -> Vec<String> {
+    name.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Where Gemma 3 is named (`gemma3`, or `gemma` then `3`): the index after the name.
+fn gemma3_at(tokens: &[String]) -> Option<usize> {
+    tokens.iter().enumerate().find_map(|(i, t)| {
+        if t == "gemma3" {
+            Some(i + 1)
+        } else if t == "gemma" && tokens.get(i + 1).is_some_and(|n| n == "3") {
+            Some(i + 2)
+        } else {
+            None
+        }
+    })
+}
+
+/// A parameter count such as `4b` or `270m`.
+fn is_size(t: &str) -> bool {
+    let (digits, unit) = t.split_at(t.len().saturating_sub(1));
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && matches!(unit, "b" | "m")
 }
 
 /// Everything worth showing about one installed model (`/api/show`, plus its size from
@@ -233,6 +373,28 @@ mod tests {
             context_length: None,
             vision_image_size: None,
         }
+    }
+
+    #[test]
+    fn capabilities_from_names() {
+        let sees = |n: &str| guess_capabilities(n).contains(&"vision".to_string());
+        for n in [
+            "gemma3:4b",
+            "gemma3:12b-it-qat",
+            "google/gemma-3-27b-it",
+            "/m/gemma-3-4b-it-Q4_K_M.gguf",
+            "gemma3",
+            "llava:7b",
+            "Qwen2.5-VL-7B",
+        ] {
+            assert!(sees(n), "{n}");
+        }
+        for n in ["gemma3:1b", "gemma3:270m", "unsloth/gemma-3-270m-it-GGUF", "gemma2:9b", "llama3.2", "gemma-3n-e4b"] {
+            assert!(!sees(n), "{n}");
+        }
+        assert!(guess_capabilities("anything").contains(&"completion".to_string()));
+        let info = guessed_info("google/gemma-3-12b-it");
+        assert_eq!((info.family.as_deref(), info.parameter_size.as_deref()), (Some("gemma3"), Some("12B")));
     }
 
     #[test]

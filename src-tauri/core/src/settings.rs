@@ -7,10 +7,10 @@
 //! never in this file: they live in the OS keychain ([`ApiKeys`]), and the file only records that
 //! a server has one.
 
-use crate::backend::{Backend, ServerKind};
+use crate::client::backend::{Backend, ServerKind};
+use crate::client::openai::CapabilityOverrides;
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
-use crate::openai::CapabilityOverrides;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -86,9 +86,9 @@ impl ServerConfig {
     /// The address as it will be used, or why it cannot be.
     pub fn url(&self) -> Result<url::Url> {
         let parsed = match self.kind {
-            ServerKind::Ollama => crate::host::resolve_host(self.host()),
+            ServerKind::Ollama => crate::client::host::resolve_host(self.host()),
             ServerKind::OpenAi => {
-                crate::host::resolve_host(self.host()).and_then(|u| crate::openai::base_url(u.as_str()))
+                crate::client::host::resolve_host(self.host()).and_then(|u| crate::client::openai::base_url(u.as_str()))
             }
         };
         parsed.map_err(|e| Error::Usage(format!("bad address for server \"{}\": {e}", self.name)))
@@ -97,7 +97,7 @@ impl ServerConfig {
     /// Plain `http://` to another machine: the UI should warn that prompts, photos and the key
     /// travel unencrypted.
     pub fn insecure(&self) -> bool {
-        self.url().is_ok_and(|u| crate::backend::is_insecure_remote(&u))
+        self.url().is_ok_and(|u| crate::client::backend::is_insecure_remote(&u))
     }
 
     /// A backend for this server, with its key from the keychain when it has one. A keychain that
@@ -230,7 +230,7 @@ impl ApiKeys {
 }
 
 fn keychain_error(e: keyring::Error) -> Error {
-    Error::Keychain(crate::ndjson::truncate(&e.to_string(), 300))
+    Error::Keychain(crate::client::truncate(&e.to_string(), 300))
 }
 
 /// How the user wants one model to answer. Empty fields mean the server's defaults.

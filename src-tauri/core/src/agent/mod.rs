@@ -16,8 +16,8 @@ mod lenient;
 pub mod parse;
 mod prompt;
 
-use crate::backend::{Backend, Scratchpad};
 use crate::chat::{ChatOptions, ChatOutcome, ChatRequest, Message, Role, ToolCall, ToolCallFunction};
+use crate::client::backend::{Backend, Scratchpad};
 use crate::error::Result;
 use crate::i18n::Lang;
 use crate::tools::{run_tool, time_tools, ToolContext, ToolSpec};

@@ -7,7 +7,7 @@
 
 use chrono::TimeZone;
 use gemma_desk_core::agent::{answer_with_clock, AgentEvent, AgentOutcome, AnswerRequest};
-use gemma_desk_core::host::parse_host;
+use gemma_desk_core::client::host::parse_host;
 use gemma_desk_core::tools::ToolContext;
 use gemma_desk_core::{Backend, ClientOptions, Error, Message, OllamaClient};
 use ollama_emulator::Emulator;

@@ -2,7 +2,7 @@
 //! drifting output is handled, limits, errors and cancel.
 
 use gemma_desk_core::agent::{answer_with_clock, AgentEvent, AgentOutcome, AnswerRequest, Mode};
-use gemma_desk_core::host::parse_host;
+use gemma_desk_core::client::host::parse_host;
 use gemma_desk_core::{Backend, Error, OllamaClient};
 use ollama_emulator::{Emulator, Reply};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! limit whatever the model writes.
 
 use gemma_desk_core::agent::{AgentEvent, AgentOutcome, AnswerRequest, Mode};
-use gemma_desk_core::openai::base_url;
+use gemma_desk_core::client::openai::base_url;
 use gemma_desk_core::{Backend, Error, OpenAiClient};
 use ollama_emulator::{Emulator, Reply};
 use proptest::prelude::*;

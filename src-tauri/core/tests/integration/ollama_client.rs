@@ -1,7 +1,7 @@
 //! The core's Ollama client against the emulator: what it sends, and how it reads every kind of
 //! answer Ollama gives.
 
-use gemma_desk_core::host::parse_host;
+use gemma_desk_core::client::host::parse_host;
 use gemma_desk_core::{Capability, ChatRequest, ClientOptions, Error, Message, OllamaClient};
 use ollama_emulator::{Emulator, Reply};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! API) for what Ollama sends, and against a small scripted server for what other servers
 //! (llama.cpp, vLLM, LM Studio) send that Ollama does not.
 
-use gemma_desk_core::openai::base_url;
+use gemma_desk_core::client::openai::base_url;
 use gemma_desk_core::{Backend, Capability, ChatRequest, Error, Message, OpenAiClient, ServerKind};
 use ollama_emulator::{Emulator, Reply, DEFAULT_VERSION};
 use serde_json::{json, Value};
@@ -148,7 +148,7 @@ async fn the_api_key_goes_as_a_bearer_token() {
     emu.set_api_key(Some("sk-test".into()));
     let e = client(&emu).model_ids().await.unwrap_err();
     assert_eq!(e, Error::Server { status: 401, message: "Incorrect API key provided".into() });
-    assert!(e.hint_for(gemma_desk_core::Lang::En, ServerKind::OpenAi).unwrap().contains("API key"));
+    assert!(ServerKind::OpenAi.hint(&e, gemma_desk_core::Lang::En).unwrap().contains("API key"));
     let c = client_at(&format!("{}/v1", emu.url()), Some("sk-test"));
     assert_eq!(c.list_models().await.unwrap().len(), 3);
     c.chat(&hi("gemma3:4b"), |_| {}).await.unwrap();

@@ -2,11 +2,12 @@
 //! captioning, the CLI and the app do not care which kind they talk to.
 
 use crate::chat::{ChatOutcome, ChatRequest};
-use crate::error::{Error, Result};
-use crate::host;
+use crate::client::host;
+use crate::client::ollama::OllamaClient;
+use crate::client::openai::OpenAiClient;
+use crate::error::{Error, ErrorReport, Result};
+use crate::i18n::Lang;
 use crate::models::{Capability, ModelInfo};
-use crate::ollama::OllamaClient;
-use crate::openai::OpenAiClient;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -26,6 +27,86 @@ impl ServerKind {
             ServerKind::Ollama => "ollama",
             ServerKind::OpenAi => "openai",
         }
+    }
+
+    /// What went wrong with `e`, naming this kind of server: the same errors arise from an
+    /// OpenAI-compatible server (vLLM, llama.cpp, LM Studio, Ollama's /v1), where "Ollama" would mislead.
+    /// This wording lives with the kinds of server so that `error` needs nothing from the client.
+    pub fn message(self, e: &Error, lang: Lang) -> String {
+        if self == ServerKind::Ollama {
+            return e.message(lang);
+        }
+        let zh = lang == Lang::Zh;
+        match e {
+            Error::Unreachable { host, detail } if zh => format!("无法连接到 {host} 上的服务器：{detail}"),
+            Error::Unreachable { host, detail } => format!("cannot reach the server at {host}: {detail}"),
+            Error::NotOllama { host, detail } if zh => {
+                format!("{host} 上的服务器看起来不是 OpenAI 兼容的 API：{detail}")
+            }
+            Error::NotOllama { host, detail } => {
+                format!("the server at {host} does not look like an OpenAI-compatible API: {detail}")
+            }
+            Error::Busy { message } if zh => format!("服务器正忙：{message}"),
+            Error::Busy { message } => format!("the server is busy: {message}"),
+            Error::Server { status, message } if zh => format!("服务器返回 {status}：{message}"),
+            Error::Server { status, message } => format!("the server answered {status}: {message}"),
+            Error::Stream { message } if zh => format!("服务器中途出错：{message}"),
+            Error::Stream { message } => format!("the server stopped with an error: {message}"),
+            Error::ConnectionCut if zh => "回答还没完成，与服务器的连接就断开了".into(),
+            Error::ConnectionCut => "the connection to the server was cut before the answer was complete".into(),
+            Error::Stalled { secs } if zh => format!("服务器已经 {secs} 秒没有发送任何内容"),
+            Error::Stalled { secs } => format!("the server sent nothing for {secs} s"),
+            Error::Protocol { detail } if zh => format!("服务器的回复无法识别：{detail}"),
+            Error::Protocol { detail } => format!("unexpected reply from the server: {detail}"),
+            _ => e.message(lang),
+        }
+    }
+
+    /// What to do next after `e`, for this kind of server.
+    pub fn hint(self, e: &Error, lang: Lang) -> Option<String> {
+        if self == ServerKind::Ollama {
+            return e.hint(lang);
+        }
+        let s = match e {
+            Error::Unreachable { .. } => lang.pick(
+                "Check that the server is running and that the address is its API's base URL (usually ending in /v1).",
+                "请确认服务器正在运行，并且地址是其 API 的基础 URL（通常以 /v1 结尾）。",
+            ),
+            Error::NotOllama { .. } => lang.pick(
+                "Check the address: it should be the server's OpenAI-compatible API (usually ending in /v1).",
+                "请检查地址：它应指向服务器的 OpenAI 兼容 API（通常以 /v1 结尾）。",
+            ),
+            Error::ModelNotFound { .. } => lang.pick(
+                "Choose one of the server's models (`gemma-desk-cli --api openai --host URL models` lists them).",
+                "请选择服务器上已有的模型（`gemma-desk-cli --api openai --host URL models` 可列出）。",
+            ),
+            Error::ModelUnable { .. } | Error::NoSuitableModel { .. } => lang.pick(
+                "Choose a model that can (Gemma 3 4b, 12b and 27b see images; the server must be started with the model's vision projector).",
+                "请选择具备该能力的模型（Gemma 3 的 4b、12b、27b 能看图；服务器需加载该模型的视觉投影文件）。",
+            ),
+            Error::ConnectionCut | Error::Stream { .. } => lang.pick(
+                "The partial answer is kept. Try again; if it keeps happening, check the server's log.",
+                "已保留部分回答。请重试；如果反复出现，请查看服务器的日志。",
+            ),
+            Error::Stalled { .. } => lang.pick(
+                "The server may be overloaded or stuck. Try again, or restart it.",
+                "服务器可能过载或卡住了。请重试，或重启服务器。",
+            ),
+            Error::Server { status: 401 | 403, .. } => lang.pick(
+                "The server refused the request: check the API key (in Settings, or --api-key / GEMMA_DESK_API_KEY in a terminal).",
+                "服务器拒绝了请求：请检查 API 密钥（在“设置”中，或在终端中用 --api-key / GEMMA_DESK_API_KEY）。",
+            ),
+            Error::Server { status, .. } if *status >= 500 => lang.pick(
+                "The server failed while answering. Try again; if it keeps happening, check the server's log.",
+                "服务器在回答时出错。请重试；如果反复出现，请查看服务器的日志。",
+            ),
+            _ => return e.hint(lang),
+        };
+        Some(s.to_string())
+    }
+
+    pub fn report(self, e: &Error, lang: Lang) -> ErrorReport {
+        ErrorReport { kind: e.kind(), message: self.message(e, lang), hint: self.hint(e, lang) }
     }
 }
 
@@ -56,7 +137,7 @@ pub struct BackendStatus {
     pub version: Option<String>,
     pub models: Vec<ModelInfo>,
     /// True when the server does not report what models can do and `capabilities` are guessed
-    /// from model names (see `openai::guess_capabilities`): the UI should say so.
+    /// from model names (see `models::guess_capabilities`): the UI should say so.
     pub capabilities_guessed: bool,
     /// Plain `http://` to another machine: prompts, photos and any API key cross the network unencrypted.
     pub insecure: bool,
@@ -187,8 +268,8 @@ impl Backend {
     }
 
     /// Errors in the user's language, naming this kind of server.
-    pub fn describe(&self, e: &Error, lang: crate::Lang) -> crate::error::ErrorReport {
-        e.report_for(lang, self.kind())
+    pub fn describe(&self, e: &Error, lang: Lang) -> ErrorReport {
+        self.kind().report(e, lang)
     }
 }
 
@@ -206,5 +287,39 @@ impl Backend {
                 Ok(Backend::OpenAi(client))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openai_servers_are_not_called_ollama() {
+        let e = Error::Unreachable { host: "http://h:8000/v1".into(), detail: "refused".into() };
+        assert_eq!(ServerKind::Ollama.message(&e, Lang::En), e.message(Lang::En));
+        assert_eq!(ServerKind::OpenAi.message(&e, Lang::En), "cannot reach the server at http://h:8000/v1: refused");
+        for err in [
+            e.clone(),
+            Error::Server { status: 500, message: "x".into() },
+            Error::Busy { message: "x".into() },
+            Error::ConnectionCut,
+            Error::Stalled { secs: 3 },
+            Error::Stream { message: "x".into() },
+            Error::NotOllama { host: "h".into(), detail: "d".into() },
+            Error::ModelNotFound { model: "m".into() },
+        ] {
+            for lang in [Lang::En, Lang::Zh] {
+                let text = format!(
+                    "{} {}",
+                    ServerKind::OpenAi.message(&err, lang),
+                    ServerKind::OpenAi.hint(&err, lang).unwrap_or_default()
+                );
+                assert!(!text.contains("Ollama") && !text.contains("ollama pull"), "{text}");
+            }
+        }
+        let denied = Error::Server { status: 401, message: "Incorrect API key provided".into() };
+        assert!(ServerKind::OpenAi.hint(&denied, Lang::En).unwrap().contains("API key"));
+        assert!(Error::Keychain("no D-Bus".into()).hint(Lang::Zh).unwrap().contains("GEMMA_DESK_API_KEY"));
     }
 }

@@ -1,0 +1,107 @@
+//! The installed models: the list (`/api/tags`, with `/api/show` for what each can do), one
+//! model's details, and choosing the model for a job.
+
+use super::OllamaClient;
+use crate::error::Result;
+use crate::models::{self, same_model, Capability, ModelDetails, ModelInfo};
+use futures_util::future::join_all;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+impl OllamaClient {
+    /// Installed models with their capabilities: `/api/tags`, then `/api/show` for each, together.
+    pub async fn list_models(&self) -> Result<Vec<ModelInfo>> {
+        let tags: Tags = self.get_json("api/tags").await?;
+        let shows = join_all(tags.models.iter().map(|t| self.show(&t.name))).await;
+        Ok(tags.models.into_iter().zip(shows).map(|(tag, show)| model_info(tag, show.ok())).collect())
+    }
+
+    /// `POST /api/show` for one model.
+    pub async fn show(&self, model: &str) -> Result<Value> {
+        self.post_json("api/show", &json!({ "model": model }), Some(model)).await
+    }
+
+    /// The side of the square the model's vision encoder sees (`*.vision.image_size`), if it has one.
+    pub async fn vision_image_size(&self, model: &str) -> Option<u32> {
+        let show = self.show(model).await.ok()?;
+        ModelInfo::named(model).with_show(Some(&show)).vision_image_size
+    }
+
+    /// The model to use for a job: the named one, checked to exist and to be able to do every job
+    /// in `needs` — before anything is sent — or, when none is named, the best installed fit.
+    pub async fn resolve_model(&self, named: Option<&str>, needs: &[Capability]) -> Result<String> {
+        let known = async |name: &str| -> Result<Option<ModelInfo>> {
+            Ok(Some(ModelInfo::named(name).with_show(Some(&self.show(name).await?))))
+        };
+        models::resolve_model(named, needs, known, async || self.list_models().await).await
+    }
+
+    /// Details of one installed model: `/api/show`, and its size on disk from `/api/tags`.
+    pub async fn details(&self, model: &str) -> Result<ModelDetails> {
+        let (show, tags) = futures_util::future::join(self.show(model), self.get_json::<Tags>("api/tags")).await;
+        let show = show?;
+        let size = tags.ok().and_then(|t| t.models.into_iter().find(|m| same_model(&m.name, model))).map(|t| t.size);
+        Ok(model_details(model, show, size))
+    }
+}
+
+#[derive(Deserialize)]
+struct Tags {
+    #[serde(default)]
+    models: Vec<Tag>,
+}
+
+#[derive(Deserialize)]
+struct Tag {
+    name: String,
+    #[serde(default)]
+    size: u64,
+    #[serde(default)]
+    details: TagDetails,
+}
+
+#[derive(Deserialize, Default)]
+struct TagDetails {
+    family: Option<String>,
+    parameter_size: Option<String>,
+    quantization_level: Option<String>,
+}
+
+/// Merge `/api/tags` and `/api/show`.
+fn model_info(tag: Tag, show: Option<Value>) -> ModelInfo {
+    ModelInfo {
+        size: tag.size,
+        family: tag.details.family,
+        parameter_size: tag.details.parameter_size,
+        quantization: tag.details.quantization_level,
+        ..ModelInfo::named(&tag.name)
+    }
+    .with_show(show.as_ref())
+}
+
+fn model_details(name: &str, show: Value, size: Option<u64>) -> ModelDetails {
+    let details = show.get("details").cloned().unwrap_or(Value::Null);
+    let text = |key: &str| details.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    let parameter_count = show.get("model_info").and_then(|m| m.get("general.parameter_count")).and_then(Value::as_u64);
+    let modified_at = show.get("modified_at").and_then(Value::as_str).map(str::to_string);
+    let format = text("format");
+    let tag_details = TagDetails {
+        family: text("family"),
+        parameter_size: text("parameter_size"),
+        quantization_level: text("quantization_level"),
+    };
+    let info = model_info(Tag { name: name.to_string(), size: size.unwrap_or(0), details: tag_details }, Some(show));
+    ModelDetails {
+        name: info.name,
+        family: info.family,
+        parameter_size: info.parameter_size,
+        parameter_count,
+        quantization: info.quantization,
+        format,
+        context_length: info.context_length,
+        capabilities: info.capabilities,
+        vision_image_size: info.vision_image_size,
+        size,
+        modified_at,
+    }
+}
