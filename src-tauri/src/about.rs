@@ -1,5 +1,6 @@
 //! The About box (version, licences, the model's own terms) and "Copy diagnostics".
 
+use crate::error::CmdResult;
 use crate::lifecycle::Shell;
 use crate::state::AppState;
 use gemma_desk_core::diagnostics::{self, Diagnostics};
@@ -53,7 +54,7 @@ pub fn about() -> About {
 /// The diagnostics report (no conversation content, no secrets: see `core::diagnostics`), shown to the user
 /// before it is copied.
 #[tauri::command]
-pub async fn diagnostics(state: State<'_, AppState>, shell: State<'_, Shell>) -> Result<String, ()> {
+pub async fn diagnostics(state: State<'_, AppState>, shell: State<'_, Shell>) -> CmdResult<String> {
     let settings = state.settings.lock().unwrap().clone();
     let store = match state.conversations() {
         Ok(s) => (Some(s.path().to_path_buf()), s.stats()),

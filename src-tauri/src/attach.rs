@@ -1,13 +1,15 @@
-//! Photos the user attaches (dropped on the window, picked, or pasted). Files are read and
-//! prepared in Rust; the webview only ever gets ids, thumbnails and sizes, and cannot name a path.
+//! Photos the user attaches (dropped on the window, picked, or pasted), and the commands that attach and remove
+//! them. Files are read and prepared in Rust; the webview only ever gets ids, thumbnails and sizes, and cannot
+//! name a path.
 
+use crate::error::CmdResult;
 use crate::state::AppState;
 use gemma_desk_core::images::{self, PrepareOptions, PreparedImage};
-use gemma_desk_core::Error;
+use gemma_desk_core::{Error, Lang};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Emitter, Manager, State};
 
 /// An attached photo (or why it could not be attached), as the composer shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +37,7 @@ async fn prepare_options(state: &AppState) -> PrepareOptions {
 }
 
 /// Prepare the photos at `paths` (folders expand to the images in them) and keep them for sending.
-pub async fn attach_paths(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<AttachmentView> {
+async fn attach_paths(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<AttachmentView> {
     let state = app.state::<AppState>();
     let files = images::collect_images(&paths);
     let opts = prepare_options(&state).await;
@@ -51,7 +53,7 @@ pub async fn attach_paths(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<Attachmen
 
 /// A photo pasted from the clipboard: the bytes of an image file, when the webview's paste
 /// event carries one (a file copied in a file manager or browser).
-pub async fn attach_bytes(app: &AppHandle, name: String, bytes: Vec<u8>) -> AttachmentView {
+async fn attach_bytes(app: &AppHandle, name: String, bytes: Vec<u8>) -> AttachmentView {
     attach_with(app, name, move |opts| {
         let limit = opts.max_file_bytes;
         if bytes.len() as u64 > limit {
@@ -64,7 +66,7 @@ pub async fn attach_bytes(app: &AppHandle, name: String, bytes: Vec<u8>) -> Atta
 
 /// A screenshot on the clipboard, as the pixels the system clipboard gives (WebKitGTK's paste
 /// event does not carry images, so Rust reads them).
-pub async fn attach_rgba(app: &AppHandle, name: String, width: u32, height: u32, rgba: Vec<u8>) -> AttachmentView {
+async fn attach_rgba(app: &AppHandle, name: String, width: u32, height: u32, rgba: Vec<u8>) -> AttachmentView {
     attach_with(app, name, move |opts| images::prepare_rgba8(width, height, &rgba, opts)).await
 }
 
@@ -110,4 +112,71 @@ pub fn on_drop(app: &AppHandle, paths: Vec<PathBuf>) {
         let views = attach_paths(&app, paths).await;
         let _ = app.emit_to("main", "attachments", views);
     });
+}
+
+/// The system's file picker; the chosen photos are prepared and kept for sending.
+#[tauri::command]
+pub async fn pick_images(app: AppHandle) -> Vec<AttachmentView> {
+    let lang = app.state::<AppState>().lang();
+    let picked = rfd::AsyncFileDialog::new()
+        .set_title(lang.pick("Choose photos", "选择照片"))
+        .add_filter(lang.pick("Images", "图片"), images::IMAGE_EXTENSIONS)
+        .pick_files()
+        .await;
+    let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
+    attach_paths(&app, paths).await
+}
+
+/// The system's folder picker: every photo in the chosen folder (and its subfolders) is attached.
+#[tauri::command]
+pub async fn pick_folder(app: AppHandle) -> Vec<AttachmentView> {
+    let lang = app.state::<AppState>().lang();
+    let picked = rfd::AsyncFileDialog::new()
+        .set_title(lang.pick("Choose a folder of photos", "选择照片文件夹"))
+        .pick_folder()
+        .await;
+    match picked {
+        Some(dir) => attach_paths(&app, vec![dir.path().to_path_buf()]).await,
+        None => Vec::new(),
+    }
+}
+
+/// The name of a pasted photo that came without one.
+fn pasted_name(lang: Lang) -> String {
+    lang.pick("Pasted image", "粘贴的图片").to_string()
+}
+
+/// A photo pasted into the window: the raw bytes of the clipboard's image as the request body
+/// (no JSON, no base64), its name in the `x-name` header.
+#[tauri::command]
+pub async fn attach_pasted(app: AppHandle, request: tauri::ipc::Request<'_>) -> CmdResult<AttachmentView> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(Error::Usage("attach_pasted expects the image's bytes".into()).into());
+    };
+    let name = request.headers().get("x-name").and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string();
+    let name = if name.is_empty() { pasted_name(app.state::<AppState>().lang()) } else { name };
+    Ok(attach_bytes(&app, name, bytes.clone()).await)
+}
+
+/// The image on the system clipboard (a screenshot), attached; `None` when it holds no image.
+#[tauri::command]
+pub async fn attach_clipboard_image(app: AppHandle) -> CmdResult<Option<AttachmentView>> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let Ok(image) = app.clipboard().read_image() else { return Ok(None) };
+    let (width, height, rgba) = (image.width(), image.height(), image.rgba().to_vec());
+    drop(image);
+    let name = pasted_name(app.state::<AppState>().lang());
+    Ok(Some(attach_rgba(&app, name, width, height, rgba).await))
+}
+
+#[tauri::command]
+pub fn remove_attachment(state: State<'_, AppState>, id: String) -> bool {
+    state.remove_attachment(&id)
+}
+
+/// Test builds only (`--features e2e`): drop files on the window exactly as a user's drop does.
+#[cfg(feature = "e2e")]
+#[tauri::command]
+pub fn e2e_drop(app: AppHandle, paths: Vec<std::path::PathBuf>) {
+    on_drop(&app, paths);
 }

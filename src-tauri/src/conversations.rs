@@ -2,14 +2,12 @@
 //! Answers are streamed into the store as they arrive (`chat.rs`); these commands list, open,
 //! search, rename, delete, switch versions, export and import.
 
+use crate::error::{CmdError, CmdResult};
 use crate::state::AppState;
-use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::store::{Conversation, ImportReport, StoredMessage};
 use gemma_desk_core::{markdown, Error, Lang, Role};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
-
-type CmdResult<T> = Result<T, ErrorReport>;
 
 /// A conversation in the sidebar; when searching, where it matched.
 #[derive(Serialize)]
@@ -42,82 +40,69 @@ pub struct View {
     messages: Vec<ViewMessage>,
 }
 
-fn report(lang: Lang) -> impl Fn(Error) -> ErrorReport {
-    move |e| e.report(lang)
-}
-
 /// Newest first; with a query, the conversations whose title or messages contain it.
 #[tauri::command]
 pub async fn list_conversations(state: State<'_, AppState>, query: Option<String>) -> CmdResult<Vec<ListItem>> {
-    let lang = state.lang();
-    let store = state.conversations().map_err(report(lang))?.clone();
+    let store = state.conversations()?.clone();
     let query = query.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    tauri::async_runtime::spawn_blocking(move || match query {
-        None => Ok(store
-            .list_conversations()?
-            .into_iter()
-            .map(|conversation| ListItem { conversation, snippet: None, message_id: None })
-            .collect()),
-        Some(q) => Ok(store
-            .search(&q, 200)?
-            .into_iter()
-            .map(|h| ListItem { conversation: h.conversation, snippet: Some(h.snippet), message_id: h.message_id })
-            .collect()),
-    })
-    .await
-    .map_err(|e| Error::Other(e.to_string()).report(lang))?
-    .map_err(report(lang))
+    let list = move || -> Result<Vec<ListItem>, Error> {
+        match query {
+            None => Ok(store
+                .list_conversations()?
+                .into_iter()
+                .map(|conversation| ListItem { conversation, snippet: None, message_id: None })
+                .collect()),
+            Some(q) => Ok(store
+                .search(&q, 200)?
+                .into_iter()
+                .map(|h| ListItem { conversation: h.conversation, snippet: Some(h.snippet), message_id: h.message_id })
+                .collect()),
+        }
+    };
+    Ok(tauri::async_runtime::spawn_blocking(list).await??)
 }
 
 /// A conversation from its first message to the one on screen. With `message`, that message's
 /// branch is brought on screen first (a search hit in an earlier version).
 #[tauri::command]
 pub async fn open_conversation(state: State<'_, AppState>, id: i64, message: Option<i64>) -> CmdResult<View> {
-    let lang = state.lang();
-    let store = state.conversations().map_err(report(lang))?.clone();
-    tauri::async_runtime::spawn_blocking(move || {
+    let store = state.conversations()?.clone();
+    Ok(tauri::async_runtime::spawn_blocking(move || {
         if let Some(m) = message {
             store.switch_to(m)?;
         }
         let view = store.open_conversation(id)?;
-        Ok(View { conversation: view.conversation, messages: view.messages.into_iter().map(Into::into).collect() })
+        Ok::<_, Error>(View {
+            conversation: view.conversation,
+            messages: view.messages.into_iter().map(Into::into).collect(),
+        })
     })
-    .await
-    .map_err(|e| Error::Other(e.to_string()).report(lang))?
-    .map_err(report(lang))
+    .await??)
 }
 
 /// Show another version of a message (regenerated answer, edited question); the new path comes back.
 #[tauri::command]
 pub async fn switch_version(state: State<'_, AppState>, message: i64) -> CmdResult<Vec<ViewMessage>> {
-    let lang = state.lang();
-    let store = state.conversations().map_err(report(lang))?;
-    let path = store.switch_to(message).map_err(report(lang))?;
+    let path = state.conversations()?.switch_to(message)?;
     Ok(path.into_iter().map(Into::into).collect())
 }
 
 #[tauri::command]
 pub fn rename_conversation(state: State<'_, AppState>, id: i64, title: String) -> CmdResult<Conversation> {
-    let lang = state.lang();
-    state.conversations().and_then(|s| s.rename_conversation(id, title.trim())).map_err(report(lang))
+    Ok(state.conversations()?.rename_conversation(id, title.trim())?)
 }
 
 /// Really deleted: the store zeroes the freed pages and truncates its log.
 #[tauri::command]
 pub async fn delete_conversation(state: State<'_, AppState>, id: i64) -> CmdResult<()> {
-    let lang = state.lang();
-    let store = state.conversations().map_err(report(lang))?.clone();
-    tauri::async_runtime::spawn_blocking(move || store.delete_conversation(id))
-        .await
-        .map_err(|e| Error::Other(e.to_string()).report(lang))?
-        .map_err(report(lang))
+    let store = state.conversations()?.clone();
+    Ok(tauri::async_runtime::spawn_blocking(move || store.delete_conversation(id)).await??)
 }
 
 /// A stored photo as a `data:` URI, to show it again in a reopened conversation.
 #[tauri::command]
 pub fn image_data(state: State<'_, AppState>, sha256: String) -> CmdResult<String> {
-    let lang = state.lang();
-    state.conversations().and_then(|s| s.image(&sha256)).map(|i| i.data_uri()).map_err(report(lang))
+    Ok(state.conversations()?.image(&sha256)?.data_uri())
 }
 
 /// Save one conversation as Markdown or JSON where the user chooses; `None` when cancelled.
@@ -125,13 +110,13 @@ pub fn image_data(state: State<'_, AppState>, sha256: String) -> CmdResult<Strin
 pub async fn export_conversation(app: AppHandle, id: i64, format: String) -> CmdResult<Option<String>> {
     let state = app.state::<AppState>();
     let lang = state.lang();
-    let store = state.conversations().map_err(report(lang))?;
-    let title = store.conversation(id).map_err(report(lang))?.title;
+    let store = state.conversations()?;
+    let title = store.conversation(id)?.title;
     let (doc, ext) = match format.as_str() {
         "json" => (store.export_json(id), "json"),
         _ => (store.export_markdown(id, lang), "md"),
     };
-    let doc = doc.map_err(report(lang))?;
+    let doc = doc?;
     let name = format!("{}.{ext}", file_stem(&title, lang.pick("conversation", "对话")));
     save(lang, &name, doc).await
 }
@@ -141,11 +126,8 @@ pub async fn export_conversation(app: AppHandle, id: i64, format: String) -> Cmd
 pub async fn export_all(app: AppHandle) -> CmdResult<Option<String>> {
     let state = app.state::<AppState>();
     let lang = state.lang();
-    let store = state.conversations().map_err(report(lang))?.clone();
-    let doc = tauri::async_runtime::spawn_blocking(move || store.export_all_json())
-        .await
-        .map_err(|e| Error::Other(e.to_string()).report(lang))?
-        .map_err(report(lang))?;
+    let store = state.conversations()?.clone();
+    let doc = tauri::async_runtime::spawn_blocking(move || store.export_all_json()).await??;
     save(lang, &format!("{}.json", lang.pick("gemma-desk-conversations", "gemma-desk-对话备份")), doc).await
 }
 
@@ -155,15 +137,12 @@ pub async fn export_all(app: AppHandle) -> CmdResult<Option<String>> {
 pub async fn import_conversations(app: AppHandle) -> CmdResult<Option<ImportReport>> {
     let state = app.state::<AppState>();
     let lang = state.lang();
-    let store = state.conversations().map_err(report(lang))?.clone();
+    let store = state.conversations()?.clone();
     let Some(path) = open_path(lang).await else { return Ok(None) };
     let text = tokio::fs::read_to_string(&path)
         .await
-        .map_err(|e| Error::BadInput { path: path.display().to_string(), reason: e.to_string() }.report(lang))?;
-    let imported = tauri::async_runtime::spawn_blocking(move || store.import_json(&text))
-        .await
-        .map_err(|e| Error::Other(e.to_string()).report(lang))?
-        .map_err(report(lang))?;
+        .map_err(|e| Error::BadInput { path: path.display().to_string(), reason: e.to_string() })?;
+    let imported = tauri::async_runtime::spawn_blocking(move || store.import_json(&text)).await??;
     Ok(Some(imported))
 }
 
@@ -203,10 +182,9 @@ pub async fn save(lang: Lang, default_name: &str, doc: String) -> CmdResult<Opti
         }
     };
     let Some(path) = path else { return Ok(None) };
-    tokio::fs::write(&path, doc).await.map_err(|e| {
-        let what = lang.pick("Could not save to ", "无法保存到 ");
-        Error::Other(format!("{what}{}: {e}", path.display())).report(lang)
-    })?;
+    tokio::fs::write(&path, doc)
+        .await
+        .map_err(|e| CmdError::failed(("Could not save to ", "无法保存到 "), format!("{}: {e}", path.display())))?;
     Ok(Some(path.display().to_string()))
 }
 

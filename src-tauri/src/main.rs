@@ -3,15 +3,19 @@
 
 mod about;
 mod attach;
+mod captions;
 mod chat;
-mod commands;
+mod clipboard;
 mod conversations;
+mod error;
 mod lifecycle;
 mod logging;
-mod markdown_cmds;
+mod markdown;
 mod models;
 mod servers;
+mod settings;
 mod state;
+mod tasks;
 
 use tauri::{DragDropEvent, Manager, WindowEvent};
 
@@ -67,17 +71,26 @@ fn main() {
 macro_rules! handlers_with {
     ($($extra:path),*) => {
         tauri::generate_handler![
-            commands::app_info,
-            commands::server_status,
-            commands::set_host,
-            commands::set_language,
-            commands::set_model,
-            commands::model_options,
-            commands::set_model_options,
-            commands::ask_once,
+            // Settings: what is in effect at start, the host, the language, the model and its options
+            settings::app_info,
+            settings::set_host,
+            settings::set_language,
+            settings::set_model,
+            settings::model_options,
+            settings::set_model_options,
+            // Servers: the list in Settings, and the status of the one in use
+            servers::server_status,
+            servers::list_servers,
+            servers::add_server,
+            servers::remove_server,
+            servers::set_default_server,
+            servers::test_server,
+            // A saved turn of a conversation, and Stop (for caption questions too)
             chat::chat_send,
             chat::chat_regenerate,
             chat::chat_edit,
+            chat::stop_chat,
+            // Conversations: the sidebar, opening, versions, export and import
             conversations::list_conversations,
             conversations::open_conversation,
             conversations::switch_version,
@@ -87,28 +100,29 @@ macro_rules! handlers_with {
             conversations::export_conversation,
             conversations::export_all,
             conversations::import_conversations,
-            commands::stop_chat,
-            commands::pick_images,
-            commands::pick_folder,
-            commands::remove_attachment,
+            // Photos attached: picked, pasted, removed (drops arrive as a window event)
+            attach::pick_images,
+            attach::pick_folder,
+            attach::attach_pasted,
+            attach::attach_clipboard_image,
+            attach::remove_attachment,
+            // Caption all: one unsaved question per photo, and the captions saved to a file
+            captions::ask_once,
+            captions::export_captions,
+            // The Models dialog
             models::pull_model,
-            servers::list_servers,
-            servers::add_server,
-            servers::remove_server,
-            servers::set_default_server,
-            servers::test_server,
             models::cancel_pull,
             models::delete_model,
             models::model_details,
             models::model_catalogue,
-            commands::attach_pasted,
-            commands::attach_clipboard_image,
-            commands::copy_text,
-            commands::export_captions,
-            markdown_cmds::render_markdown,
-            markdown_cmds::open_link,
+            // Answers on screen: Markdown, links, copying
+            markdown::render_markdown,
+            markdown::open_link,
+            clipboard::copy_text,
+            // The window's life: first paint, quit
             lifecycle::ui_ready,
             lifecycle::quit,
+            // The About box and diagnostics
             about::about,
             about::diagnostics,
             $($extra),*
@@ -123,5 +137,5 @@ fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
 
 #[cfg(feature = "e2e")]
 fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-    handlers_with!(commands::e2e_drop)
+    handlers_with!(attach::e2e_drop)
 }

@@ -1,18 +1,16 @@
 //! Model management for the Models dialog: pull with progress (cancellable), delete, details, and
 //! the Gemma 3 catalogue to offer when nothing suitable is installed. Thin over `gemma_desk_core`.
 
+use crate::error::CmdResult;
 use crate::state::AppState;
-use gemma_desk_core::error::ErrorReport;
 use gemma_desk_core::models::{CatalogueEntry, CATALOGUE};
 use gemma_desk_core::pull::{PullOutcome, PullProgress};
-use gemma_desk_core::{Error, ModelDetails};
+use gemma_desk_core::ModelDetails;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
-type CmdResult<T> = Result<T, ErrorReport>;
-
-/// The key under which a pull is kept in `AppState::running` (chats use ids from the webview).
+/// The id under which a pull runs in `AppState::tasks` (chats use ids from the webview).
 fn pull_key(model: &str) -> String {
     format!("pull:{model}")
 }
@@ -26,42 +24,31 @@ pub async fn pull_model(
     model: String,
     on_progress: Channel<PullProgress>,
 ) -> CmdResult<PullOutcome> {
-    let lang = state.lang();
-    let client = state.client().map_err(|e| e.report(lang))?;
+    let client = state.client()?;
     let key = pull_key(&model);
-    let task = tokio::spawn(async move {
+    let work = async move {
         client
             .pull(&model, |p| {
                 let _ = on_progress.send(p.clone());
             })
             .await
-    });
-    state.running.lock().unwrap().insert(key.clone(), task.abort_handle());
-    let result = task.await;
-    state.running.lock().unwrap().remove(&key);
-    match result {
-        Ok(r) => r.map_err(|e| e.report(lang)),
-        Err(_) => Err(Error::Cancelled.report(lang)),
-    }
+    };
+    Ok(state.tasks.run(key, work).await??)
 }
 
 #[tauri::command]
 pub fn cancel_pull(state: State<'_, AppState>, model: String) -> bool {
-    state.running.lock().unwrap().remove(&pull_key(&model)).map(|h| h.abort()).is_some()
+    state.tasks.stop(&pull_key(&model))
 }
 
 #[tauri::command]
 pub async fn delete_model(state: State<'_, AppState>, model: String) -> CmdResult<()> {
-    let lang = state.lang();
-    let client = state.client().map_err(|e| e.report(lang))?;
-    client.delete(&model).await.map_err(|e| e.report(lang))
+    Ok(state.client()?.delete(&model).await?)
 }
 
 #[tauri::command]
 pub async fn model_details(state: State<'_, AppState>, model: String) -> CmdResult<ModelDetails> {
-    let lang = state.lang();
-    let client = state.client().map_err(|e| e.report(lang))?;
-    client.details(&model).await.map_err(|e| e.report(lang))
+    Ok(state.client()?.details(&model).await?)
 }
 
 /// A model the app can offer to pull, with a one-line summary in the UI's language

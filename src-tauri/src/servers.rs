@@ -1,15 +1,38 @@
 //! The servers the app can talk to (Settings): several, each Ollama or OpenAI-compatible, one the
-//! default. API keys go to the OS keychain (`ApiKeys`), never to the settings file.
+//! default, and the status of the one in use. API keys go to the OS keychain (`ApiKeys`), never to the
+//! settings file.
 
+use crate::error::{CmdError, CmdResult};
+use crate::lifecycle::Shell;
+use crate::logging;
 use crate::state::AppState;
 use gemma_desk_core::client::backend::BackendStatus;
-use gemma_desk_core::error::ErrorReport;
+use gemma_desk_core::diagnostics::redact;
 use gemma_desk_core::settings::ApiKeys;
-use gemma_desk_core::{Error, ServerKind};
+use gemma_desk_core::{Lang, ServerKind};
 use serde::Serialize;
 use tauri::State;
 
-type CmdResult<T> = Result<T, ErrorReport>;
+/// Whether the server in use answers, and its models (the status bar asks every few seconds).
+#[tauri::command]
+pub async fn server_status(state: State<'_, AppState>, shell: State<'_, Shell>) -> CmdResult<BackendStatus> {
+    let backend = state.backend()?;
+    let result = backend.status().await;
+    // Checked every few seconds: logged when it changes, not each time.
+    let seen = match &result {
+        Ok(_) => format!("connected to {} at {}", backend.kind().as_str(), redact(&backend.host())),
+        Err(e) => format!(
+            "{} at {}: {}",
+            e.kind(),
+            redact(&backend.host()),
+            logging::error_detail(e.kind(), &e.message(Lang::En))
+        ),
+    };
+    if shell.status_changed(&seen) {
+        tracing::info!("server: {seen}");
+    }
+    result.map_err(CmdError::from_server(backend.kind()))
+}
 
 #[derive(Serialize)]
 pub struct ServerView {
@@ -56,12 +79,11 @@ pub fn add_server(
     api_key: Option<String>,
     make_default: bool,
 ) -> CmdResult<String> {
-    let lang = state.lang();
     let mut next = state.settings.lock().unwrap().clone();
-    let id = next.add_server(&name, kind, &base_url).map_err(|e| e.report(lang))?;
+    let id = next.add_server(&name, kind, &base_url)?;
     let key = api_key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
     if let Some(key) = key {
-        ApiKeys::default().set(&id, &key).map_err(|e| e.report(lang))?;
+        ApiKeys::default().set(&id, &key)?;
         if let Some(s) = next.servers.iter_mut().find(|s| s.id == id) {
             s.has_api_key = true;
         }
@@ -69,35 +91,32 @@ pub fn add_server(
     if make_default {
         next.default_server = Some(id.clone());
     }
-    state.update(|s| *s = next).map_err(|e| e.report(lang))?;
+    state.update(|s| *s = next)?;
     Ok(id)
 }
 
 #[tauri::command]
 pub fn remove_server(state: State<'_, AppState>, id: String) -> CmdResult<()> {
-    let lang = state.lang();
     let mut next = state.settings.lock().unwrap().clone();
-    next.remove_server(&id).map_err(|e| e.report(lang))?;
+    next.remove_server(&id)?;
     // The key goes with the server; a keychain that is not there has nothing to delete.
     let _ = ApiKeys::default().delete(&id);
-    state.update(|s| *s = next).map_err(|e| e.report(lang))
+    Ok(state.update(|s| *s = next)?)
 }
 
 #[tauri::command]
 pub fn set_default_server(state: State<'_, AppState>, id: String) -> CmdResult<()> {
-    let lang = state.lang();
     if !state.settings.lock().unwrap().servers().iter().any(|s| s.id == id) {
-        return Err(Error::Usage(format!("no server with id \"{id}\"")).report(lang));
+        return Err(CmdError::no_server(&id));
     }
-    state.update(|s| s.default_server = Some(id)).map_err(|e| e.report(lang))
+    Ok(state.update(|s| s.default_server = Some(id))?)
 }
 
 /// Connect to one server and list its models: the Settings page's "Test".
 #[tauri::command]
 pub async fn test_server(state: State<'_, AppState>, id: String) -> CmdResult<BackendStatus> {
-    let lang = state.lang();
     let server = state.settings.lock().unwrap().servers().into_iter().find(|s| s.id == id);
-    let server = server.ok_or_else(|| Error::Usage(format!("no server with id \"{id}\"")).report(lang))?;
-    let backend = server.connect(&ApiKeys::default()).map_err(|e| e.report(lang))?;
-    backend.status().await.map_err(|e| backend.describe(&e, lang))
+    let server = server.ok_or_else(|| CmdError::no_server(&id))?;
+    let backend = server.connect(&ApiKeys::default())?;
+    backend.status().await.map_err(CmdError::from_server(backend.kind()))
 }

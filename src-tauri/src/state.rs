@@ -1,17 +1,34 @@
-//! What the app keeps between commands: settings, the Ollama client for the chosen host, and
-//! the answers being streamed (so that Stop can cancel them).
+//! What the app keeps between commands: settings, the client for the server in use, the photos attached, and the
+//! work the page can stop.
 
+use crate::tasks::Tasks;
 use gemma_desk_core::agent::AnswerRequest;
 use gemma_desk_core::images::PreparedImage;
 use gemma_desk_core::settings::{ApiKeys, ServerConfig, Settings, SettingsStore};
 use gemma_desk_core::store::Store;
 use gemma_desk_core::Backend;
-use gemma_desk_core::{Error, Lang, OllamaClient};
+use gemma_desk_core::{Error, Lang, Message, OllamaClient, Role};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
-use tokio::task::AbortHandle;
+
+/// The language in effect (chosen, else the system's), kept apart from the settings' lock. A process-wide atomic
+/// rather than a field: errors are put into words where no state is at hand (`?` converting into
+/// [`CmdError`](crate::error::CmdError), and its `Serialize`). [`AppState`] is its only writer.
+static LANG: AtomicU8 = AtomicU8::new(0);
+
+/// The language the page is in now, for messages made in Rust.
+pub fn lang() -> Lang {
+    match LANG.load(Ordering::Relaxed) {
+        0 => Lang::En,
+        _ => Lang::Zh,
+    }
+}
+
+fn set_lang(lang: Lang) {
+    LANG.store(lang as u8, Ordering::Relaxed);
+}
 
 pub struct AppState {
     store: SettingsStore,
@@ -22,8 +39,8 @@ pub struct AppState {
     /// Set when the saved settings could not be read; shown once in the UI.
     pub settings_warning: Option<String>,
     pub system_lang: Lang,
-    /// Answers in flight, by the id the webview gave them.
-    pub running: Mutex<HashMap<String, AbortHandle>>,
+    /// Answers, caption questions and downloads in flight, so that Stop can cancel them.
+    pub tasks: Tasks,
     /// Prepared photos by id: the webview refers to them, never to files.
     attachments: Mutex<HashMap<String, PreparedImage>>,
     next_attachment: AtomicU64,
@@ -38,13 +55,14 @@ impl AppState {
         let conversations = Store::open(data_dir);
         let (settings, settings_warning) = store.load();
         let system_lang = sys_locale::get_locale().map(|l| Lang::from_locale(&l)).unwrap_or_default();
+        set_lang(settings.language.unwrap_or(system_lang));
         AppState {
             store,
             conversations,
             settings: Mutex::new(settings),
             settings_warning,
             system_lang,
-            running: Mutex::new(HashMap::new()),
+            tasks: Tasks::default(),
             attachments: Mutex::new(HashMap::new()),
             next_attachment: AtomicU64::new(1),
             backend: Mutex::new(None),
@@ -84,24 +102,33 @@ impl AppState {
     }
 
     pub fn lang(&self) -> Lang {
-        self.settings.lock().unwrap().language.unwrap_or(self.system_lang)
+        lang()
     }
 
-    /// A request for `model` with the user's options for it (system prompt first, temperature,
-    /// context length, keep-alive) and the UI's language.
-    pub fn answer_request(&self, model: String, mut messages: Vec<gemma_desk_core::Message>) -> AnswerRequest {
+    /// How to ask `model` (with tools or not) about some messages: with the user's options for it (system prompt
+    /// first, temperature, context length, keep-alive) and the UI's language, as they are now. A function of the
+    /// messages, because a saved turn reads them from the store once it has started.
+    pub fn answer_request(
+        &self,
+        model: String,
+        tools: bool,
+    ) -> impl FnOnce(Vec<Message>) -> AnswerRequest + Send + 'static {
         let options = self.settings.lock().unwrap().model_options.get(&model).cloned().unwrap_or_default();
-        if let Some(system) = options.system_prompt {
-            if !messages.iter().any(|m| m.role == gemma_desk_core::Role::System) {
-                messages.insert(0, gemma_desk_core::Message::system(system));
+        let lang = self.lang();
+        move |mut messages| {
+            if let Some(system) = options.system_prompt {
+                if !messages.iter().any(|m| m.role == Role::System) {
+                    messages.insert(0, Message::system(system));
+                }
             }
+            let mut request = AnswerRequest::new(model, messages);
+            request.options.temperature = options.temperature;
+            request.options.num_ctx = options.num_ctx;
+            request.keep_alive = options.keep_alive;
+            request.lang = lang;
+            request.tools = tools;
+            request
         }
-        let mut request = AnswerRequest::new(model, messages);
-        request.options.temperature = options.temperature;
-        request.options.num_ctx = options.num_ctx;
-        request.keep_alive = options.keep_alive;
-        request.lang = self.lang();
-        request
     }
 
     /// The server in use now (the default one), with its API key from the keychain. The client is made
@@ -140,6 +167,7 @@ impl AppState {
         let snapshot = {
             let mut s = self.settings.lock().unwrap();
             change(&mut s);
+            set_lang(s.language.unwrap_or(self.system_lang));
             s.clone()
         };
         // An API key may have changed with them (it is not in the settings).

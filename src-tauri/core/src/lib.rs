@@ -14,6 +14,7 @@
 //! | [`images`] | photo preparation |
 //! | [`caption`] | caption batches and their export formats |
 //! | [`store`] | conversations in SQLite: schema and migrations, messages and versions, images, streaming writer, export/import |
+//! | [`turn`] | a saved chat turn: the question saved before it is sent, the answer saved as it streams, its events |
 //! | [`markdown`] | safe HTML for answers |
 //! | [`diagnostics`] | the bug-report text, nothing private |
 //! | [`error`] | what can go wrong, in both languages, with the CLI's exit codes |

@@ -266,11 +266,6 @@ impl Backend {
             Backend::OpenAi(_) => Scratchpad::Turns,
         }
     }
-
-    /// Errors in the user's language, naming this kind of server.
-    pub fn describe(&self, e: &Error, lang: Lang) -> ErrorReport {
-        self.kind().report(e, lang)
-    }
 }
 
 impl Backend {
