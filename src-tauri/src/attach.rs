@@ -177,6 +177,6 @@ pub fn remove_attachment(state: State<'_, AppState>, id: String) -> bool {
 /// Test builds only (`--features e2e`): drop files on the window exactly as a user's drop does.
 #[cfg(feature = "e2e")]
 #[tauri::command]
-pub fn e2e_drop(app: AppHandle, paths: Vec<std::path::PathBuf>) {
+pub fn e2e_drop(app: AppHandle, paths: Vec<PathBuf>) {
     on_drop(&app, paths);
 }

@@ -303,7 +303,7 @@ async fn caption(
 }
 
 fn prepare_image(file: &Path, max_side: u32, out: Option<&Path>, json: bool) -> Result<()> {
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     let p = images::prepare_file(file, &PrepareOptions::with_max_side(max_side))?;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     if let Some(out) = out {

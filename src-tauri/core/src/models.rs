@@ -287,7 +287,7 @@ impl CatalogueEntry {
 }
 
 /// Gemma 3 as Ollama's library offers it, smallest first. Sizes and context windows are those
-/// listed on https://ollama.com/library/gemma3 (the 1b/4b/12b/27b sizes also appear in the model
+/// listed on <https://ollama.com/library/gemma3> (the 1b/4b/12b/27b sizes also appear in the model
 /// table of Ollama's README); 4b, 12b and 27b take images, 270m and 1b are text only.
 pub const CATALOGUE: [CatalogueEntry; 5] = [
     CatalogueEntry {

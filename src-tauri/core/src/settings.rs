@@ -255,7 +255,7 @@ impl ModelOptions {
     }
 
     /// Blank text counts as unset; out-of-range numbers are refused with what is allowed.
-    pub fn cleaned(self, lang: Lang) -> crate::Result<ModelOptions> {
+    pub fn cleaned(self, lang: Lang) -> Result<ModelOptions> {
         let text = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         if let Some(t) = self.temperature {
             if !(0.0..=2.0).contains(&t) || t.is_nan() {

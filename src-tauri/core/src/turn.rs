@@ -17,6 +17,8 @@ use serde_json::json;
 
 /// What a turn tells its caller while it runs.
 #[derive(Debug, Clone, PartialEq)]
+// `Started` is large but sent once per turn, and the events are passed by value to a callback: boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum TurnEvent {
     /// First, once everything is saved: the conversation, the user's message (`None` when regenerating) and the
     /// id of the (still empty) answer the text goes into.
