@@ -55,6 +55,19 @@ impl ClientOptions {
     }
 }
 
+/// What a failed response says went wrong: the message the server's JSON gives (`from_json`, each kind of server
+/// puts it elsewhere), else the body itself (cut to 200 characters), else the status's name.
+pub(crate) fn failure_message(status: reqwest::StatusCode, body: &str, from_json: Option<String>) -> String {
+    from_json.unwrap_or_else(|| {
+        let t = body.trim();
+        if t.is_empty() {
+            status.canonical_reason().unwrap_or("error").to_string()
+        } else {
+            truncate(t, 200)
+        }
+    })
+}
+
 /// `s` cut to `max` characters, marked with `…` where cut: server replies quoted in errors stay short.
 pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

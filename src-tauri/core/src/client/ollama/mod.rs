@@ -7,7 +7,7 @@ mod chat;
 mod management;
 mod models;
 
-use crate::client::{host, truncate, ClientOptions};
+use crate::client::{failure_message, host, truncate, ClientOptions};
 use crate::error::{Error, Result};
 use crate::models::ModelInfo;
 use serde::Deserialize;
@@ -103,17 +103,10 @@ impl OllamaClient {
             return Ok(resp);
         }
         let body = resp.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<Value>(&body)
+        let from_json = serde_json::from_str::<Value>(&body)
             .ok()
-            .and_then(|v| v.get("error").and_then(|e| e.as_str().map(str::to_string)))
-            .unwrap_or_else(|| {
-                let t = body.trim();
-                if t.is_empty() {
-                    status.canonical_reason().unwrap_or("error").to_string()
-                } else {
-                    truncate(t, 200)
-                }
-            });
+            .and_then(|v| v.get("error").and_then(|e| e.as_str().map(str::to_string)));
+        let message = failure_message(status, &body, from_json);
         Err(classify(status.as_u16(), message, model, &self.host()))
     }
 

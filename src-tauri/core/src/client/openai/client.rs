@@ -4,7 +4,7 @@
 use super::wire::{chat_body, Chunk, ToolCallDelta, ToolCallParts};
 use crate::chat::{ChatOutcome, ChatRequest};
 use crate::client::sse::SseReader;
-use crate::client::{host, truncate, ClientOptions};
+use crate::client::{failure_message, host, truncate, ClientOptions};
 use crate::error::{Error, Result};
 use crate::models::{self, guessed_info, Capability, ModelInfo};
 use futures_util::future::join_all;
@@ -101,14 +101,7 @@ impl OpenAiClient {
             return Ok(resp);
         }
         let body = resp.text().await.unwrap_or_default();
-        let message = error_message(&body).unwrap_or_else(|| {
-            let t = body.trim();
-            if t.is_empty() {
-                status.canonical_reason().unwrap_or("error").to_string()
-            } else {
-                truncate(t, 200)
-            }
-        });
+        let message = failure_message(status, &body, error_message(&body));
         Err(classify(status.as_u16(), message, model, &self.host()))
     }
 
