@@ -36,8 +36,8 @@ if [ "$deb" = --build ]; then
   say "Built in $((SECONDS - start)) s"
   deb=""
 elif [ "$deb" = --bundle-debug ]; then
-  # The binary as `cargo build -p gemma-desk` makes it in the dev profile, without the test-only `e2e` feature:
-  # with --workspace and --tests, as ./dev test builds, so that no dependency is compiled again for other features.
+  # The app in the dev profile without the test-only `e2e` feature, built with --workspace and --tests as ./dev test
+  # builds, so that only the app crate is compiled again (`-p gemma-desk` would select other dependency features).
   say "Packaging the dev-profile app (tauri bundle --debug --bundles deb)"
   start=$SECONDS
   cargo build --workspace --bins --tests --locked
