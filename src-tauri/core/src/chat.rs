@@ -24,24 +24,120 @@ pub struct Message {
     /// For a `tool` message: which tool produced it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_name: Option<String>,
+    /// For a `tool` message: the id of the call it answers (Gemma 4 on Ollama gives each call one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// What the model thought before this assistant message. Only sent back inside a tool loop (after the last
+    /// user message), as Ollama's Gemma 4 template expects; earlier turns go without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<String>,
 }
 
-/// A native tool call, in Ollama's shape: `{"function": {"name", "arguments": {…}}}`.
+/// A native tool call, in Ollama's shape: `{"id"?, "function": {"index"?, "name", "arguments": {…}}}`. Gemma 4
+/// on Ollama 0.30+ gives every call an `id` and an `index` (its place among the calls of one turn); older
+/// servers give neither.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolCall {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub function: ToolCallFunction,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolCallFunction {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
     pub name: String,
     #[serde(default)]
     pub arguments: serde_json::Value,
 }
 
+impl ToolCall {
+    /// A call without id or index (as older servers and the ReAct loop make them).
+    pub fn new(name: impl Into<String>, arguments: serde_json::Value) -> Self {
+        ToolCall { id: None, function: ToolCallFunction { index: None, name: name.into(), arguments } }
+    }
+}
+
+/// Whether (and how hard) a model thinks before it answers: Ollama's `think`. `Auto` sends nothing, leaving the
+/// model's default (Gemma 4 thinks); the levels are for models that take them (Gemma 4 treats any level as on).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Think {
+    #[default]
+    Auto,
+    Off,
+    On,
+    Low,
+    Medium,
+    High,
+    Max,
+}
+
+impl Think {
+    pub const ALL: [Think; 7] = [Think::Auto, Think::Off, Think::On, Think::Low, Think::Medium, Think::High, Think::Max];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Think::Auto => "auto",
+            Think::Off => "off",
+            Think::On => "on",
+            Think::Low => "low",
+            Think::Medium => "medium",
+            Think::High => "high",
+            Think::Max => "max",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Think> {
+        Think::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Asks the model to think: only ever sent to a model whose capabilities include `thinking`
+    /// (Ollama answers 400 to any other).
+    pub fn asks_to_think(self) -> bool {
+        !matches!(self, Think::Auto | Think::Off)
+    }
+
+    /// Ollama's `think` field: absent, `false`, `true` or a level.
+    pub fn ollama_value(self) -> Option<serde_json::Value> {
+        match self {
+            Think::Auto => None,
+            Think::Off => Some(false.into()),
+            Think::On => Some(true.into()),
+            level => Some(level.as_str().into()),
+        }
+    }
+
+    /// The OpenAI-style `reasoning_effort`: `none` turns thinking off; plain "on" asks for `medium`.
+    pub fn reasoning_effort(self) -> Option<&'static str> {
+        match self {
+            Think::Auto => None,
+            Think::Off => Some("none"),
+            Think::On => Some("medium"),
+            level => Some(level.as_str()),
+        }
+    }
+}
+
+/// A piece of a streamed answer: the text the user reads, or the model's thinking before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Thinking(&'a str),
+}
+
 impl Message {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Message { role, content: content.into(), images: Vec::new(), tool_calls: Vec::new(), tool_name: None }
+        Message {
+            role,
+            content: content.into(),
+            images: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_name: None,
+            tool_call_id: None,
+            thinking: None,
+        }
     }
     pub fn system(content: impl Into<String>) -> Self {
         Self::new(Role::System, content)
@@ -88,6 +184,9 @@ pub struct ChatRequest {
     /// capabilities include `tools`: Ollama answers 400 to any other.
     #[serde(default)]
     pub tools: Vec<serde_json::Value>,
+    /// Whether the model thinks first; see [`Think`].
+    #[serde(default)]
+    pub think: Think,
 }
 
 impl ChatRequest {
@@ -98,6 +197,7 @@ impl ChatRequest {
             options: ChatOptions::default(),
             keep_alive: None,
             tools: Vec::new(),
+            think: Think::Auto,
         }
     }
 }
@@ -106,6 +206,9 @@ impl ChatRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatOutcome {
     pub content: String,
+    /// What the model thought before answering (empty when it did not, or was not asked to).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub thinking: String,
     pub model: String,
     /// `stop`, `length`, …
     pub done_reason: Option<String>,

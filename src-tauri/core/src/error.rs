@@ -186,6 +186,10 @@ impl Error {
                 "Check the server address: it should point at Ollama (port 11434 by default).",
                 "请检查服务器地址：它应指向 Ollama（默认端口 11434）。",
             ),
+            Error::ModelUnable { what, .. } if what == "think" => lang.pick(
+                "Set Think to Auto or Off for this model, or choose one that thinks (Gemma 4: `ollama pull gemma4:e4b`).",
+                "请把“思考”设为“自动”或“关闭”，或选择会思考的模型（Gemma 4：`ollama pull gemma4:e4b`）。",
+            ),
             Error::ModelUnable { .. } | Error::NoSuitableModel { .. } => lang.pick(
                 "Choose a model that can (Gemma 3 4b, 12b and 27b see images), or pull one: `ollama pull gemma3:4b`.",
                 "请选择具备该能力的模型（Gemma 3 的 4b、12b、27b 能看图），或下载一个：`ollama pull gemma3:4b`。",
@@ -257,6 +261,8 @@ fn what_zh(what: &str) -> &str {
         "see images" => "看图",
         "chat" => "聊天",
         "use tools" => "使用工具",
+        "think" => "思考",
+        "hear audio" => "听音频",
         other => other,
     }
 }

@@ -14,6 +14,8 @@ pub enum Capability {
     Completion,
     Vision,
     Tools,
+    Thinking,
+    Audio,
 }
 
 impl Capability {
@@ -22,6 +24,8 @@ impl Capability {
             Capability::Completion => "completion",
             Capability::Vision => "vision",
             Capability::Tools => "tools",
+            Capability::Thinking => "thinking",
+            Capability::Audio => "audio",
         }
     }
 
@@ -31,6 +35,8 @@ impl Capability {
             Capability::Completion => "chat",
             Capability::Vision => "see images",
             Capability::Tools => "use tools",
+            Capability::Thinking => "think",
+            Capability::Audio => "hear audio",
         }
     }
 }

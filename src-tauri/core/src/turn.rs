@@ -118,6 +118,7 @@ impl Turn {
             // The store writes at most every 250 ms; a failed write is retried with the next.
             let _ = match &event {
                 AgentEvent::Delta { text } => writer.push(text).map(|_| ()),
+                AgentEvent::Thinking { text } => writer.push_thinking(text).map(|_| ()),
                 AgentEvent::Step(step) => writer.push_step(serde_json::to_value(step).unwrap_or_default()),
                 AgentEvent::Retract => {
                     writer.retract();

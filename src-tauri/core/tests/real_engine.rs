@@ -122,6 +122,7 @@ async fn the_react_loop_ends_within_its_step_limit() {
         AgentEvent::Delta { text } => deltas.push_str(&text),
         AgentEvent::Step(_) => steps += 1,
         AgentEvent::Retract => deltas.clear(),
+        AgentEvent::Thinking { .. } => {}
     })
     .await
     .unwrap();

@@ -7,6 +7,10 @@
 //!   prompt in `prompt.rs`, the tolerant parser in `parse.rs` (with its JSON/Python reader in
 //!   `lenient.rs`), generation stopped at `Observation`, tools run here.
 //!
+//! A thinking model's thinking (Gemma 4) streams as [`AgentEvent::Thinking`] in every way, rounds apart by a
+//! blank line; inside the native loop it goes back with the assistant's `tool_calls` message, as Ollama's Gemma 4
+//! template expects. `Think` asks for thinking only from a model that reports it can.
+//!
 //! Works over any [`Backend`]. Either tool loop makes at most `max_steps` tool calls and then ends
 //! with what is known, whatever the model writes: the ReAct loop asks the model at most
 //! `max_steps + 2` times. Cancelling is dropping the future: the HTTP request closes and the
@@ -16,9 +20,10 @@ mod lenient;
 pub mod parse;
 mod prompt;
 
-use crate::chat::{ChatOptions, ChatOutcome, ChatRequest, Message, Role, ToolCall, ToolCallFunction};
+use crate::chat::{ChatOptions, ChatOutcome, ChatRequest, Message, Piece, Role, Think, ToolCall, ToolCallFunction};
 use crate::client::backend::{Backend, Scratchpad};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::models::Capability;
 use crate::i18n::Lang;
 use crate::tools::{run_tool, time_tools, ToolContext, ToolSpec};
 use parse::{parse_reply_with_tools, Parsed};
@@ -46,6 +51,9 @@ pub struct Step {
 pub enum AgentEvent {
     /// More of the answer the user reads.
     Delta { text: String },
+    /// More of the model's thinking before it answers (or before a tool call). A later round's thinking starts
+    /// with a blank line.
+    Thinking { text: String },
     /// A tool was run.
     Step(Step),
     /// The text streamed since the last `Retract` (or the start) was not the answer after all
@@ -73,6 +81,8 @@ pub struct AnswerRequest {
     pub options: ChatOptions,
     /// How long Ollama keeps the model loaded afterwards ("5m", "-1"); `None`: Ollama's default.
     pub keep_alive: Option<String>,
+    /// Whether the model thinks first; anything but `Auto` is checked against the model's capabilities.
+    pub think: Think,
 }
 
 impl AnswerRequest {
@@ -85,6 +95,7 @@ impl AnswerRequest {
             lang: Lang::En,
             options: ChatOptions::default(),
             keep_alive: None,
+            think: Think::Auto,
         }
     }
 }
@@ -100,6 +111,9 @@ pub struct AgentOutcome {
     /// Of the last round.
     pub done_reason: Option<String>,
     pub tokens_per_second: Option<f64>,
+    /// Each round's thinking, in order (rounds without any left out).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thinking: Vec<String>,
 }
 
 /// The clock and zone the tools use; tests fix them.
@@ -119,6 +133,8 @@ pub async fn answer_with_clock(
     clock: &Clock,
     on_event: &mut (dyn FnMut(AgentEvent) + Send),
 ) -> Result<AgentOutcome> {
+    let mut req = req;
+    req.think = checked_think(client, &req.model, req.think).await?;
     if !req.tools {
         return run_plain(client, req, on_event).await;
     }
@@ -130,19 +146,82 @@ pub async fn answer_with_clock(
     }
 }
 
+/// `think` as it may be sent to `model`: asking to think needs a model that reports it can (Ollama answers
+/// 400 to any other, and other servers may ignore it silently); turning thinking off a model that does not
+/// think sends nothing. `Auto` is sent as nothing and needs no question to the server.
+async fn checked_think(client: &Backend, model: &str, think: Think) -> Result<Think> {
+    if think == Think::Auto {
+        return Ok(think);
+    }
+    let thinks = client.model_can(model, Capability::Thinking).await?;
+    match (think.asks_to_think(), thinks) {
+        (_, true) => Ok(think),
+        (true, false) => Err(Error::ModelUnable { model: model.to_string(), what: Capability::Thinking.job().into() }),
+        (false, false) => Ok(Think::Auto),
+    }
+}
+
+/// The chat request for one round.
+fn round_request(req: &AnswerRequest, messages: Vec<Message>, options: ChatOptions) -> ChatRequest {
+    let mut chat = ChatRequest::new(req.model.clone(), messages);
+    chat.options = options;
+    chat.keep_alive = req.keep_alive.clone();
+    chat.think = req.think;
+    chat
+}
+
+/// Passes a round's thinking on as it streams, a blank line before it when an earlier round thought too.
+struct ThinkingRounds {
+    rounds: Vec<String>,
+    this_round: bool,
+}
+
+impl ThinkingRounds {
+    fn new() -> Self {
+        ThinkingRounds { rounds: Vec::new(), this_round: false }
+    }
+
+    fn piece(&mut self, text: &str) -> AgentEvent {
+        let text = if !self.this_round && !self.rounds.is_empty() { format!("\n\n{text}") } else { text.to_string() };
+        self.this_round = true;
+        AgentEvent::Thinking { text }
+    }
+
+    /// Keeps a finished round's thinking.
+    fn end_round(&mut self, out: &ChatOutcome) {
+        if !out.thinking.trim().is_empty() {
+            self.rounds.push(out.thinking.clone());
+        }
+        self.this_round = false;
+    }
+}
+
 async fn run_plain(
     client: &Backend,
     req: AnswerRequest,
     on_event: &mut (dyn FnMut(AgentEvent) + Send),
 ) -> Result<AgentOutcome> {
-    let mut chat = ChatRequest::new(req.model.clone(), req.messages);
-    chat.options = req.options;
-    chat.keep_alive = req.keep_alive.clone();
-    let out = client.chat(&chat, |t| on_event(AgentEvent::Delta { text: t.to_string() })).await?;
-    Ok(outcome(out.content.clone(), &req.model, Vec::new(), 1, Mode::Plain, &out))
+    let chat = round_request(&req, req.messages.clone(), req.options.clone());
+    let mut thinking = ThinkingRounds::new();
+    let out = client
+        .chat_stream(&chat, |p| match p {
+            Piece::Thinking(t) => on_event(thinking.piece(t)),
+            Piece::Text(t) => on_event(AgentEvent::Delta { text: t.to_string() }),
+        })
+        .await?;
+    thinking.end_round(&out);
+    Ok(outcome(out.content.clone(), &req.model, Vec::new(), 1, Mode::Plain, &out, thinking))
 }
 
-fn outcome(answer: String, model: &str, steps: Vec<Step>, rounds: u32, mode: Mode, last: &ChatOutcome) -> AgentOutcome {
+fn outcome(
+    answer: String,
+    model: &str,
+    steps: Vec<Step>,
+    rounds: u32,
+    mode: Mode,
+    last: &ChatOutcome,
+    thinking: ThinkingRounds,
+) -> AgentOutcome {
     AgentOutcome {
         answer,
         model: model.to_string(),
@@ -151,6 +230,7 @@ fn outcome(answer: String, model: &str, steps: Vec<Step>, rounds: u32, mode: Mod
         mode,
         done_reason: last.done_reason.clone(),
         tokens_per_second: last.tokens_per_second,
+        thinking: thinking.rounds,
     }
 }
 
@@ -202,6 +282,7 @@ async fn run_react(
     let mut steps: Vec<Step> = Vec::new();
     let mut rounds = 0;
     let mut limit_told = false;
+    let mut thinking = ThinkingRounds::new();
     loop {
         rounds += 1;
         let mut messages = base.clone();
@@ -211,17 +292,18 @@ async fn run_react(
             Scratchpad::ContinueAssistant => {}
             Scratchpad::Turns => messages.extend(turns.iter().cloned()),
         }
-        let mut chat = ChatRequest::new(req.model.clone(), messages);
-        chat.options = options.clone();
-        chat.keep_alive = req.keep_alive.clone();
+        let chat = round_request(&req, messages, options.clone());
         let mut streamer = FinalAnswerStreamer::default();
         let out = client
-            .chat(&chat, |t| {
-                for s in streamer.push(t) {
-                    on_event(match s {
-                        Streamed::Text(text) => AgentEvent::Delta { text },
-                        Streamed::Retract => AgentEvent::Retract,
-                    });
+            .chat_stream(&chat, |p| match p {
+                Piece::Thinking(t) => on_event(thinking.piece(t)),
+                Piece::Text(t) => {
+                    for s in streamer.push(t) {
+                        on_event(match s {
+                            Streamed::Text(text) => AgentEvent::Delta { text },
+                            Streamed::Retract => AgentEvent::Retract,
+                        });
+                    }
                 }
             })
             .await;
@@ -239,6 +321,7 @@ async fn run_react(
                 return Err(e);
             }
         };
+        thinking.end_round(&out);
         let parsed = parse_reply_with_tools(&out.content, &tool_names);
         match parsed.parsed {
             Parsed::Final { answer, .. } => {
@@ -247,7 +330,7 @@ async fn run_react(
                 if !streamer.showed_text() {
                     on_event(AgentEvent::Delta { text: answer.clone() });
                 }
-                return Ok(outcome(answer, &req.model, steps, rounds, Mode::React, &out));
+                return Ok(outcome(answer, &req.model, steps, rounds, Mode::React, &out, thinking));
             }
             Parsed::Action { thought, tool, input } => {
                 if streamer.showed_text() {
@@ -258,7 +341,7 @@ async fn run_react(
                     if limit_told {
                         let answer = fallback_answer(&steps, req.lang);
                         on_event(AgentEvent::Delta { text: answer.clone() });
-                        return Ok(outcome(answer, &req.model, steps, rounds, Mode::React, &out));
+                        return Ok(outcome(answer, &req.model, steps, rounds, Mode::React, &out, thinking));
                     }
                     // One last chance to answer with what is known.
                     limit_told = true;
@@ -427,16 +510,42 @@ async fn run_native(
     let mut messages = req.messages.clone();
     let mut steps: Vec<Step> = Vec::new();
     let mut rounds = 0;
+    let mut thinking = ThinkingRounds::new();
     loop {
         rounds += 1;
-        let mut chat = ChatRequest::new(req.model.clone(), messages.clone());
-        chat.options = req.options.clone();
-        chat.keep_alive = req.keep_alive.clone();
+        let mut chat = round_request(&req, messages.clone(), req.options.clone());
         let at_limit = steps.len() as u32 >= req.max_steps;
         if !at_limit {
             chat.tools = specs.clone();
         }
-        let out = client.chat(&chat, |t| on_event(AgentEvent::Delta { text: t.to_string() })).await?;
+        let out = client
+            .chat_stream(&chat, |p| match p {
+                Piece::Thinking(t) => on_event(thinking.piece(t)),
+                Piece::Text(t) => on_event(AgentEvent::Delta { text: t.to_string() }),
+            })
+            .await?;
+        thinking.end_round(&out);
+        // What the model thought before acting: its words if it wrote any, else its thinking.
+        let thought = Some(out.content.trim()).filter(|c| !c.is_empty()).unwrap_or(out.thinking.trim()).to_string();
+        let mut assistant = Message::assistant(out.content.clone());
+        // Inside the loop the thinking goes back with the call it led to (Ollama's Gemma 4 template keeps it).
+        assistant.thinking = Some(out.thinking.clone()).filter(|t| !t.is_empty());
+        if out.tool_calls.is_empty() && !at_limit {
+            if let Some(raw) = unread_call(&out.content) {
+                // Ollama could not parse the call (Gemma 4 writing `key=v`): the model is told and may retry.
+                if !out.content.is_empty() {
+                    on_event(AgentEvent::Retract);
+                }
+                let observation = unread_call_note(raw, req.lang);
+                messages.push(assistant);
+                messages.push(Message::user(observation.clone()));
+                let tool = raw_call_name(raw).unwrap_or("?").to_string();
+                let step = Step { thought, tool, input: Value::String(raw.to_string()), observation };
+                on_event(AgentEvent::Step(step.clone()));
+                steps.push(step);
+                continue;
+            }
+        }
         if out.tool_calls.is_empty() || at_limit {
             let answer = if out.content.trim().is_empty() && at_limit {
                 let a = fallback_answer(&steps, req.lang);
@@ -445,23 +554,54 @@ async fn run_native(
             } else {
                 out.content.clone()
             };
-            return Ok(outcome(answer, &req.model, steps, rounds, Mode::Native, &out));
+            return Ok(outcome(answer, &req.model, steps, rounds, Mode::Native, &out, thinking));
         }
-        let mut assistant = Message::assistant(out.content.clone());
         let calls: Vec<ToolCall> =
             out.tool_calls.iter().take((req.max_steps as usize) - steps.len()).cloned().collect();
         assistant.tool_calls = calls.clone();
         messages.push(assistant);
         for call in calls {
-            let ToolCallFunction { name, arguments } = call.function;
+            let ToolCallFunction { name, arguments, .. } = call.function;
             let observation = run_step(&name, &arguments, &steps, clock, req.lang);
+            // Both the name and the id: Ollama matches a result to its call by `tool_call_id` when there is one.
             let mut tool_msg = Message::new(Role::Tool, observation.clone());
             tool_msg.tool_name = Some(name.clone());
+            tool_msg.tool_call_id = call.id;
             messages.push(tool_msg);
-            let step = Step { thought: out.content.trim().to_string(), tool: name, input: arguments, observation };
+            let step = Step { thought: thought.clone(), tool: name, input: arguments, observation };
             on_event(AgentEvent::Step(step.clone()));
             steps.push(step);
         }
+    }
+}
+
+/// A tool call Ollama could not read, as the round left it: nothing at all (Ollama's Gemma 4 parser drops a call
+/// whose arguments it cannot parse, #17882), or the call's raw text as content (`call:get_time{…}`, or its
+/// `<|tool_call>` markers, from servers that fall back to text). `None` for an answer.
+fn unread_call(content: &str) -> Option<&str> {
+    let t = content.trim();
+    let raw = t.is_empty() || t.starts_with("call:") || t.contains("<|tool_call>") || t.starts_with("<tool_call>");
+    raw.then_some(t)
+}
+
+/// The tool named in a raw call's text (`call:NAME{…}`), if it can be made out.
+fn raw_call_name(raw: &str) -> Option<&str> {
+    let rest = &raw[raw.find("call:")? + "call:".len()..];
+    let name = rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// What the model is told after a call that could not be read (fixed text, so prompts stay cacheable).
+fn unread_call_note(raw: &str, lang: Lang) -> String {
+    let seen = if raw.is_empty() { String::new() } else { format!(" ({raw})") };
+    match lang {
+        Lang::En => format!(
+            "Your tool call could not be read{seen}. Call the tool again with its arguments as JSON, for example \
+             {{\"timezone\": \"Asia/Tokyo\"}}, or write your answer."
+        ),
+        Lang::Zh => format!(
+            "无法读取你的工具调用{seen}。请用 JSON 形式的参数重新调用工具，例如 {{\"timezone\": \"Asia/Tokyo\"}}，或直接写出回答。"
+        ),
     }
 }
 
@@ -526,6 +666,17 @@ mod tests {
         assert!(
             matches!(s.push("\nFinal Answer: 5 pm").as_slice(), [Streamed::Retract, Streamed::Text(t)] if t == "5 pm")
         );
+    }
+
+    #[test]
+    fn calls_ollama_could_not_read_are_recognised() {
+        assert_eq!(unread_call(""), Some(""));
+        assert_eq!(unread_call(" call:get_time{timezone='Asia/Tokyo'} "), Some("call:get_time{timezone='Asia/Tokyo'}"));
+        assert_eq!(unread_call("It is 9:30 in Tokyo."), None);
+        assert_eq!(raw_call_name("call:get_time{timezone=x}"), Some("get_time"));
+        assert_eq!(raw_call_name("<|tool_call>call:weekday{}<tool_call|>"), Some("weekday"));
+        assert_eq!(raw_call_name(""), None);
+        assert!(unread_call_note("", Lang::Zh).contains("JSON"));
     }
 
     #[test]

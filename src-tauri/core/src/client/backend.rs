@@ -1,7 +1,7 @@
 //! One type for "the server": Ollama's native API or an OpenAI-compatible one, so that the agent,
 //! captioning, the CLI and the app do not care which kind they talk to.
 
-use crate::chat::{ChatOutcome, ChatRequest};
+use crate::chat::{ChatOutcome, ChatRequest, Piece};
 use crate::client::host;
 use crate::client::ollama::OllamaClient;
 use crate::client::openai::OpenAiClient;
@@ -80,6 +80,7 @@ impl ServerKind {
                 "Choose one of the server's models (`gemma-desk-cli --api openai --host URL models` lists them).",
                 "请选择服务器上已有的模型（`gemma-desk-cli --api openai --host URL models` 可列出）。",
             ),
+            Error::ModelUnable { what, .. } if what == "think" => return e.hint(lang),
             Error::ModelUnable { .. } | Error::NoSuitableModel { .. } => lang.pick(
                 "Choose a model that can (Gemma 3 4b, 12b and 27b see images; the server must be started with the model's vision projector).",
                 "请选择具备该能力的模型（Gemma 3 的 4b、12b、27b 能看图；服务器需加载该模型的视觉投影文件）。",
@@ -220,11 +221,19 @@ impl Backend {
         }
     }
 
-    /// Streamed chat; dropping the future closes the connection and stops generation.
+    /// Streamed chat, the answer's text only; dropping the future closes the connection and stops generation.
     pub async fn chat(&self, req: &ChatRequest, on_delta: impl FnMut(&str)) -> Result<ChatOutcome> {
         match self {
             Backend::Ollama(c) => c.chat(req, on_delta).await,
             Backend::OpenAi(c) => c.chat(req, on_delta).await,
+        }
+    }
+
+    /// Streamed chat, thinking and text; dropping the future closes the connection and stops generation.
+    pub async fn chat_stream(&self, req: &ChatRequest, on_piece: impl FnMut(Piece<'_>)) -> Result<ChatOutcome> {
+        match self {
+            Backend::Ollama(c) => c.chat_stream(req, on_piece).await,
+            Backend::OpenAi(c) => c.chat_stream(req, on_piece).await,
         }
     }
 
@@ -248,15 +257,22 @@ impl Backend {
     /// Whether `tools` may be sent for this model. Ollama answers 400 to tools for a model without
     /// the capability, so only a reported (or user-set) capability counts; a guess never does.
     pub async fn supports_native_tools(&self, model: &str) -> Result<bool> {
+        self.model_can(model, Capability::Tools).await
+    }
+
+    /// Whether `model` can do `cap`, as the server reports it (Ollama's `/api/show`), or for an
+    /// OpenAI-compatible server as its Ollama behind reports, the user set, or the name tells (never
+    /// native tools: see [`guess_capabilities`](crate::models::guess_capabilities)).
+    pub async fn model_can(&self, model: &str, cap: Capability) -> Result<bool> {
         match self {
             Backend::Ollama(c) => {
                 let show = c.show(model).await?;
                 Ok(show
                     .get("capabilities")
                     .and_then(Value::as_array)
-                    .is_some_and(|caps| caps.iter().any(|c| c.as_str() == Some(Capability::Tools.as_str()))))
+                    .is_some_and(|caps| caps.iter().any(|c| c.as_str() == Some(cap.as_str()))))
             }
-            Backend::OpenAi(c) => Ok(c.model_info(model).await?.can(Capability::Tools)),
+            Backend::OpenAi(c) => Ok(c.model_info(model).await?.can(cap)),
         }
     }
 

@@ -71,6 +71,9 @@ pub struct ExportMessage {
     pub trace: Option<Value>,
     #[serde(default)]
     pub stats: Option<Value>,
+    /// What the model thought before answering; absent in files from before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,7 +108,7 @@ fn collect(conn: &Connection, ids: &[ConversationId]) -> Result<ExportFile> {
     };
     let mut msg_stmt = conn.prepare(
         "SELECT m.uid, p.uid, m.role, m.content, m.model, m.status, m.error, m.created_at, m.updated_at,
-                m.active_at, m.trace, m.stats, m.id
+                m.active_at, m.trace, m.stats, m.id, m.thinking
          FROM messages m LEFT JOIN messages p ON p.id = m.parent_id
          WHERE m.conversation_id = ?1 ORDER BY m.id",
     )?;
@@ -142,6 +145,7 @@ fn collect(conn: &Connection, ids: &[ConversationId]) -> Result<ExportFile> {
                     images: Vec::new(),
                     trace: None,
                     stats: None,
+                    thinking: r.get(13)?,
                 },
                 r.get::<_, Option<String>>(10)?,
                 r.get::<_, Option<String>>(11)?,
@@ -272,6 +276,14 @@ impl Store {
             if m.trace.is_some() {
                 md.push('\n');
             }
+            if let Some(thinking) = m.thinking.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                // A quoted block under its own label, so a reader tells it from the answer.
+                md.push_str(&format!("> **{}**\n>\n", lang.pick("Thinking", "思考过程")));
+                for line in thinking.lines() {
+                    md.push_str(&format!(">{}{line}\n", if line.is_empty() { "" } else { " " }));
+                }
+                md.push('\n');
+            }
             if !m.content.is_empty() {
                 md.push_str(m.content.trim_end());
                 md.push('\n');
@@ -367,6 +379,7 @@ fn import_conversation(tx: &Connection, c: &ExportConversation, report: &mut Imp
                     error: m.error.as_deref(),
                     trace: m.trace.as_ref(),
                     stats: m.stats.as_ref(),
+                    thinking: m.thinking.as_deref(),
                     created_at: m.created_at,
                     updated_at: m.updated_at,
                     active_at: m.active_at,

@@ -74,6 +74,8 @@ pub struct NewMessage {
     pub trace: Option<Value>,
     /// Generation statistics (e.g. tokens per second, durations).
     pub stats: Option<Value>,
+    /// What the model thought before answering.
+    pub thinking: Option<String>,
 }
 
 impl NewMessage {
@@ -87,6 +89,7 @@ impl NewMessage {
             images: Vec::new(),
             trace: None,
             stats: None,
+            thinking: None,
         }
     }
     pub fn user(content: impl Into<String>) -> Self {
@@ -124,6 +127,8 @@ pub struct StoredMessage {
     pub images: Vec<ImageRef>,
     pub trace: Option<Value>,
     pub stats: Option<Value>,
+    /// What the model thought before answering (Gemma 4), as it streamed.
+    pub thinking: Option<String>,
     /// This message's versions: its siblings and itself, oldest first (at least one: itself). A UI shows
     /// "n / versions.len()" when there are several, and [`Store::switch_to`] another one.
     pub versions: Vec<MessageId>,
@@ -131,7 +136,7 @@ pub struct StoredMessage {
 
 const COLUMNS: &str =
     "id, uid, conversation_id, parent_id, role, content, model, status, error, created_at, updated_at, \
-                       trace, stats";
+                       trace, stats, thinking";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<(StoredMessage, Option<String>, Option<String>)> {
     let role: String = r.get(4)?;
@@ -152,6 +157,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(StoredMessage, Option<String>, Opt
             images: Vec::new(),
             trace: None,
             stats: None,
+            thinking: r.get(13)?,
             versions: Vec::new(),
         },
         r.get(11)?,
@@ -245,6 +251,7 @@ pub(super) struct MessageRow<'a> {
     pub error: Option<&'a str>,
     pub trace: Option<&'a Value>,
     pub stats: Option<&'a Value>,
+    pub thinking: Option<&'a str>,
     pub created_at: i64,
     pub updated_at: i64,
     pub active_at: i64,
@@ -253,8 +260,8 @@ pub(super) struct MessageRow<'a> {
 pub(super) fn insert_row(conn: &Connection, row: &MessageRow<'_>) -> Result<MessageId> {
     conn.prepare_cached(
         "INSERT INTO messages (uid, conversation_id, parent_id, role, content, model, status, error, trace, stats,
-                               created_at, updated_at, active_at)
-         VALUES (coalesce(?1, lower(hex(randomblob(16)))), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                               created_at, updated_at, active_at, thinking)
+         VALUES (coalesce(?1, lower(hex(randomblob(16)))), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         row.uid,
@@ -270,6 +277,7 @@ pub(super) fn insert_row(conn: &Connection, row: &MessageRow<'_>) -> Result<Mess
         row.created_at,
         row.updated_at,
         row.active_at,
+        row.thinking,
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -304,6 +312,7 @@ pub(super) fn add(
             error: msg.error.as_deref(),
             trace: msg.trace.as_ref(),
             stats: msg.stats.as_ref(),
+            thinking: msg.thinking.as_deref(),
             created_at: now,
             updated_at: now,
             active_at: next_active_at(conn, conversation, parent)?,

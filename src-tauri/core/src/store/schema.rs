@@ -11,13 +11,13 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
 /// The schema this version of the app writes. Files with a higher `user_version` are opened read-only.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How many pre-upgrade backups to keep (the newest ones).
 const KEEP_BACKUPS: usize = 2;
 
 /// Upgrade `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: [fn(&Connection) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] = [to_v1, to_v2];
+const MIGRATIONS: [fn(&Connection) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] = [to_v1, to_v2, to_v3];
 
 /// Version 1: conversations as flat lists of messages (`position`), images stored once.
 fn to_v1(conn: &Connection) -> rusqlite::Result<()> {
@@ -125,6 +125,12 @@ fn to_v2(conn: &Connection) -> rusqlite::Result<()> {
         END;
         INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');",
     )
+}
+
+/// Version 3: the model's thinking before its answer (Gemma 4), kept beside the answer rather than in it, so that
+/// search, copying the answer and the history sent back stay the answer alone.
+fn to_v3(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("ALTER TABLE messages ADD COLUMN thinking TEXT;")
 }
 
 /// Opens the file, upgrading it if it is older. Returns the connection and, for a file from a newer app, the

@@ -24,6 +24,8 @@ pub struct StreamWriter {
     content: String,
     /// Where the text since the last [`retract`](Self::retract) starts.
     mark: usize,
+    /// The model's thinking so far, saved beside the answer with the same batching.
+    thinking: String,
     steps: Vec<Value>,
     dirty: bool,
     last_write: Instant,
@@ -59,6 +61,7 @@ impl Store {
             conversation,
             content: String::new(),
             mark: 0,
+            thinking: String::new(),
             steps: Vec::new(),
             dirty: false,
             last_write: Instant::now(),
@@ -104,6 +107,21 @@ impl StreamWriter {
         self.content.push_str(delta);
         self.dirty = true;
         self.flush_if_due()
+    }
+
+    /// Adds thinking; writes if the interval has passed. Returns whether it wrote.
+    pub fn push_thinking(&mut self, delta: &str) -> Result<bool> {
+        if delta.is_empty() {
+            return Ok(false);
+        }
+        self.thinking.push_str(delta);
+        self.dirty = true;
+        self.flush_if_due()
+    }
+
+    /// The thinking so far (written or not).
+    pub fn thinking(&self) -> &str {
+        &self.thinking
     }
 
     /// Takes back the text since the last retract (or the start): the agent's `Retract` event.
@@ -173,7 +191,7 @@ impl StreamWriter {
             let changed = tx
                 .prepare_cached(
                     "UPDATE messages SET content = ?2, trace = ?3, status = ?4, error = ?5,
-                        stats = CASE WHEN ?6 THEN ?7 ELSE stats END, updated_at = ?8
+                        stats = CASE WHEN ?6 THEN ?7 ELSE stats END, updated_at = ?8, thinking = ?9
                      WHERE id = ?1",
                 )?
                 .execute(params![
@@ -184,7 +202,8 @@ impl StreamWriter {
                     error,
                     final_write,
                     stats.map(Value::to_string),
-                    now
+                    now,
+                    (!self.thinking.is_empty()).then_some(self.thinking.as_str()),
                 ])?;
             if changed == 0 {
                 // The conversation was deleted meanwhile.

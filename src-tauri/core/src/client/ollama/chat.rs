@@ -2,17 +2,27 @@
 //! `ChatOutcome`.
 
 use super::OllamaClient;
-use crate::chat::{ChatOutcome, ChatRequest, Message};
+use crate::chat::{ChatOutcome, ChatRequest, Message, Piece};
 use crate::client::ndjson::NdjsonReader;
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 impl OllamaClient {
-    /// Streamed chat over `/api/chat`. `on_delta` gets each piece of text as it arrives; the
-    /// whole answer comes back at the end. Dropping the future closes the connection, which is
-    /// how Ollama learns to stop generating.
+    /// Streamed chat over `/api/chat`, the answer's text only: see [`chat_stream`](Self::chat_stream).
     pub async fn chat(&self, req: &ChatRequest, mut on_delta: impl FnMut(&str)) -> Result<ChatOutcome> {
+        self.chat_stream(req, |p| {
+            if let Piece::Text(t) = p {
+                on_delta(t)
+            }
+        })
+        .await
+    }
+
+    /// Streamed chat over `/api/chat`. `on_piece` gets each piece of thinking and of text as it arrives (a
+    /// thinking model sends its thinking first); the whole answer comes back at the end. Dropping the future
+    /// closes the connection, which is how Ollama learns to stop generating.
+    pub async fn chat_stream(&self, req: &ChatRequest, mut on_piece: impl FnMut(Piece<'_>)) -> Result<ChatOutcome> {
         let body = chat_body(req);
         let resp = self.http.post(self.url("api/chat")).json(&body).send().await.map_err(|e| self.unreachable(&e))?;
         let resp = self.check_status(resp, Some(&req.model)).await?;
@@ -25,8 +35,12 @@ impl OllamaClient {
                 return Err(classify_stream_error(message, &req.model));
             }
             if let Some(m) = chunk.message {
+                if !m.thinking.is_empty() {
+                    on_piece(Piece::Thinking(&m.thinking));
+                    out.thinking.push_str(&m.thinking);
+                }
                 if !m.content.is_empty() {
-                    on_delta(&m.content);
+                    on_piece(Piece::Text(&m.content));
                     out.content.push_str(&m.content);
                 }
                 out.tool_calls.extend(m.tool_calls);
@@ -71,6 +85,9 @@ fn chat_body(req: &ChatRequest) -> Value {
     if !req.tools.is_empty() {
         body["tools"] = json!(req.tools);
     }
+    if let Some(think) = req.think.ollama_value() {
+        body["think"] = think;
+    }
     body
 }
 
@@ -96,6 +113,9 @@ struct ChatChunk {
 struct ChunkMessage {
     #[serde(default)]
     content: String,
+    /// A thinking model's thinking, streamed before the content (Ollama 0.9+).
+    #[serde(default)]
+    thinking: String,
     /// Ollama streams native tool calls in a message of their own, before the `done` line.
     #[serde(default)]
     tool_calls: Vec<crate::chat::ToolCall>,

@@ -143,6 +143,10 @@ fn classify(status: u16, message: String, model: Option<&str>, host: &str) -> Er
             detail: format!("access refused (403 {message}); check OLLAMA_ORIGINS or a proxy in between"),
         },
         503 => Error::Busy { message },
+        // Sent a truthy `think` (the app checks capabilities first; a stale list or a hand-typed name gets here).
+        400 if lower.contains("does not support thinking") => {
+            Error::ModelUnable { model: model.unwrap_or_default().to_string(), what: "think".into() }
+        }
         _ if lower.contains("missing data required for image input") => {
             Error::ModelUnable { model: model.unwrap_or_default().to_string(), what: "see images".into() }
         }

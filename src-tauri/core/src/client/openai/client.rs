@@ -2,7 +2,7 @@
 //! a model, streamed chat, and the errors these servers send, in any of their shapes.
 
 use super::wire::{chat_body, Chunk, ToolCallDelta, ToolCallParts};
-use crate::chat::{ChatOutcome, ChatRequest};
+use crate::chat::{ChatOutcome, ChatRequest, Piece};
 use crate::client::sse::SseReader;
 use crate::client::{failure_message, host, truncate, ClientOptions};
 use crate::error::{Error, Result};
@@ -212,10 +212,21 @@ impl OpenAiClient {
         models::resolve_model(named, needs, known, async || self.list_models().await).await
     }
 
-    /// Streamed chat over `chat/completions`. `on_delta` gets each piece of text as it arrives; the
-    /// whole answer comes back at the end. Dropping the future closes the connection, which is how
-    /// the server learns to stop generating.
+    /// Streamed chat over `chat/completions`, the answer's text only: see [`chat_stream`](Self::chat_stream).
     pub async fn chat(&self, req: &ChatRequest, mut on_delta: impl FnMut(&str)) -> Result<ChatOutcome> {
+        self.chat_stream(req, |p| {
+            if let Piece::Text(t) = p {
+                on_delta(t)
+            }
+        })
+        .await
+    }
+
+    /// Streamed chat over `chat/completions`. `on_piece` gets each piece of reasoning (`delta.reasoning`, as
+    /// Ollama and vLLM send it, or `delta.reasoning_content`, as llama.cpp and DeepSeek do) and of text as it
+    /// arrives; the whole answer comes back at the end. Dropping the future closes the connection, which is how
+    /// the server learns to stop generating.
+    pub async fn chat_stream(&self, req: &ChatRequest, mut on_piece: impl FnMut(Piece<'_>)) -> Result<ChatOutcome> {
         let started = Instant::now();
         let body = chat_body(req);
         // Some servers send no headers until the first token: a model loading counts as silence too.
@@ -233,7 +244,7 @@ impl OpenAiClient {
             .is_some_and(|ct| ct.starts_with("application/json"));
         if is_json {
             // A server (or proxy) that ignores `stream: true` answers with one completion.
-            return self.whole_completion(resp, req, &mut on_delta, started).await;
+            return self.whole_completion(resp, req, &mut on_piece, started).await;
         }
 
         let mut events = SseReader::new(resp, self.opts.first_byte_timeout, self.opts.idle_timeout);
@@ -250,9 +261,15 @@ impl OpenAiClient {
             }
             let chunk: Chunk = serde_json::from_value(v).map_err(|e| Error::Protocol { detail: e.to_string() })?;
             if let Some(choice) = chunk.choices.into_iter().find(|c| c.index == 0) {
+                // One chunk may hold both (Ollama splits them; other servers need not): thinking comes first.
+                if let Some(text) = choice.delta.reasoning().filter(|t| !t.is_empty()) {
+                    first_token.get_or_insert_with(Instant::now);
+                    on_piece(Piece::Thinking(text));
+                    out.thinking.push_str(text);
+                }
                 if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
                     first_token.get_or_insert_with(Instant::now);
-                    on_delta(&text);
+                    on_piece(Piece::Text(&text));
                     out.content.push_str(&text);
                 }
                 for part in choice.delta.tool_calls {
@@ -286,7 +303,7 @@ impl OpenAiClient {
         &self,
         resp: reqwest::Response,
         req: &ChatRequest,
-        on_delta: &mut impl FnMut(&str),
+        on_piece: &mut impl FnMut(Piece<'_>),
         started: Instant,
     ) -> Result<ChatOutcome> {
         let text = resp.text().await.map_err(|_| Error::ConnectionCut)?;
@@ -297,9 +314,14 @@ impl OpenAiClient {
         }
         let choice = v.pointer("/choices/0").ok_or_else(|| Error::Protocol { detail: "no choices".into() })?;
         let mut out = ChatOutcome { model: req.model.clone(), ..Default::default() };
-        out.content = choice.pointer("/message/content").and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = |key: &str| choice.pointer(key).and_then(Value::as_str).unwrap_or_default().to_string();
+        out.thinking = Some(text("/message/reasoning")).filter(|t| !t.is_empty()).unwrap_or_else(|| text("/message/reasoning_content"));
+        if !out.thinking.is_empty() {
+            on_piece(Piece::Thinking(&out.thinking));
+        }
+        out.content = text("/message/content");
         if !out.content.is_empty() {
-            on_delta(&out.content);
+            on_piece(Piece::Text(&out.content));
         }
         let mut calls = ToolCallParts::default();
         let parts: Vec<ToolCallDelta> = choice

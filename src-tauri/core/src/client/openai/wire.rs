@@ -39,6 +39,9 @@ pub(super) fn chat_body(req: &ChatRequest) -> Value {
     if !req.tools.is_empty() {
         body["tools"] = json!(req.tools);
     }
+    if let Some(effort) = req.think.reasoning_effort() {
+        body["reasoning_effort"] = json!(effort);
+    }
     body
 }
 
@@ -63,8 +66,10 @@ fn is_gemma(model: &str) -> bool {
     name_tokens(model).iter().any(|t| t.starts_with("gemma"))
 }
 
-/// Messages in OpenAI's shape. Our tool calls carry no ids, so each gets one from its position,
-/// and each `tool` message answers the oldest unanswered call, in order.
+/// Messages in OpenAI's shape. A tool call keeps the id the server gave it; one without (older
+/// servers, calls from elsewhere) gets one from its position, and a `tool` message without its call's
+/// id answers the oldest unanswered call, in order. An assistant message's thinking goes back as
+/// `reasoning` (Ollama's /v1 reads it as `thinking`; it is only set inside a tool loop).
 fn messages_json(messages: &[Message]) -> Vec<Value> {
     let mut pending: VecDeque<String> = VecDeque::new();
     messages
@@ -84,7 +89,7 @@ fn messages_json(messages: &[Message]) -> Vec<Value> {
                     .iter()
                     .enumerate()
                     .map(|(j, c)| {
-                        let id = format!("call_{i}_{j}");
+                        let id = c.id.clone().unwrap_or_else(|| format!("call_{i}_{j}"));
                         pending.push_back(id.clone());
                         let args = match &c.function.arguments {
                             Value::String(s) => s.clone(),
@@ -97,7 +102,17 @@ fn messages_json(messages: &[Message]) -> Vec<Value> {
                 v["tool_calls"] = Value::Array(calls);
             }
             if m.role == Role::Tool {
-                v["tool_call_id"] = json!(pending.pop_front().unwrap_or_else(|| format!("call_{i}")));
+                let id = match &m.tool_call_id {
+                    Some(id) => {
+                        pending.retain(|p| p != id);
+                        id.clone()
+                    }
+                    None => pending.pop_front().unwrap_or_else(|| format!("call_{i}")),
+                };
+                v["tool_call_id"] = json!(id);
+            }
+            if let Some(thinking) = m.thinking.as_ref().filter(|t| !t.is_empty()) {
+                v["reasoning"] = json!(thinking);
             }
             v
         })
@@ -157,8 +172,21 @@ pub(super) struct ChunkChoice {
 pub(super) struct Delta {
     #[serde(default)]
     pub(super) content: Option<String>,
+    /// Thinking, as Ollama and vLLM name it.
+    #[serde(default)]
+    reasoning: Option<String>,
+    /// Thinking, as llama.cpp's server and DeepSeek name it.
+    #[serde(default)]
+    reasoning_content: Option<String>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub(super) tool_calls: Vec<ToolCallDelta>,
+}
+
+impl Delta {
+    /// This chunk's thinking, under whichever name the server uses.
+    pub(super) fn reasoning(&self) -> Option<&str> {
+        self.reasoning.as_deref().filter(|t| !t.is_empty()).or(self.reasoning_content.as_deref())
+    }
 }
 
 fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
@@ -181,6 +209,8 @@ pub(super) struct ToolCallDelta {
     #[serde(default)]
     pub(super) index: Option<u64>,
     #[serde(default)]
+    pub(super) id: Option<String>,
+    #[serde(default)]
     pub(super) function: Option<FunctionDelta>,
 }
 
@@ -192,42 +222,52 @@ pub(super) struct FunctionDelta {
     pub(super) arguments: Option<Value>,
 }
 
-/// Tool calls arrive in pieces keyed by `index`: the name once, the arguments as string fragments.
+/// Tool calls arrive in pieces keyed by `index`: the id and name once, the arguments as string fragments.
 #[derive(Default)]
 pub(super) struct ToolCallParts {
-    calls: BTreeMap<u64, (String, String)>,
+    calls: BTreeMap<u64, PartialCall>,
+}
+
+#[derive(Default)]
+struct PartialCall {
+    id: Option<String>,
+    name: String,
+    args: String,
 }
 
 impl ToolCallParts {
     pub(super) fn add(&mut self, part: ToolCallDelta) {
         let index = part.index.unwrap_or(self.calls.len() as u64);
         let entry = self.calls.entry(index).or_default();
+        if entry.id.is_none() {
+            entry.id = part.id.filter(|id| !id.is_empty());
+        }
         if let Some(f) = part.function {
             if let Some(name) = f.name.filter(|n| !n.is_empty()) {
-                if entry.0.is_empty() {
-                    entry.0 = name;
+                if entry.name.is_empty() {
+                    entry.name = name;
                 }
             }
             match f.arguments {
-                Some(Value::String(s)) => entry.1.push_str(&s),
+                Some(Value::String(s)) => entry.args.push_str(&s),
                 Some(Value::Null) | None => {}
-                Some(other) => entry.1.push_str(&other.to_string()),
+                Some(other) => entry.args.push_str(&other.to_string()),
             }
         }
     }
 
     pub(super) fn finish(self) -> Vec<ToolCall> {
         self.calls
-            .into_values()
-            .filter(|(name, _)| !name.is_empty())
-            .map(|(name, args)| {
+            .into_iter()
+            .filter(|(_, call)| !call.name.is_empty())
+            .map(|(index, PartialCall { id, name, args })| {
                 let arguments = if args.trim().is_empty() {
                     json!({})
                 } else {
                     // Arguments that are not JSON go to the tool as a string, which reports the problem.
                     serde_json::from_str(&args).unwrap_or(Value::String(args))
                 };
-                ToolCall { function: ToolCallFunction { name, arguments } }
+                ToolCall { id, function: ToolCallFunction { index: u32::try_from(index).ok(), name, arguments } }
             })
             .collect()
     }
@@ -240,10 +280,7 @@ mod tests {
     #[test]
     fn tool_messages_answer_the_calls_in_order() {
         let mut a = Message::assistant("");
-        a.tool_calls = vec![
-            ToolCall { function: ToolCallFunction { name: "f".into(), arguments: json!({"x": 1}) } },
-            ToolCall { function: ToolCallFunction { name: "g".into(), arguments: json!({}) } },
-        ];
+        a.tool_calls = vec![ToolCall::new("f", json!({"x": 1})), ToolCall::new("g", json!({}))];
         let msgs = vec![Message::user("q"), a, Message::new(Role::Tool, "r1"), Message::new(Role::Tool, "r2")];
         let v = messages_json(&msgs);
         assert_eq!(v[1]["tool_calls"][0]["function"]["arguments"], "{\"x\":1}");
@@ -280,6 +317,7 @@ mod tests {
         let mut parts = ToolCallParts::default();
         let piece = |name: Option<&str>, args: &str| ToolCallDelta {
             index: Some(0),
+            id: None,
             function: Some(FunctionDelta { name: name.map(String::from), arguments: Some(json!(args)) }),
         };
         parts.add(piece(Some("weekday"), "{\"year\": 20"));
