@@ -75,7 +75,8 @@ pub enum Think {
 }
 
 impl Think {
-    pub const ALL: [Think; 7] = [Think::Auto, Think::Off, Think::On, Think::Low, Think::Medium, Think::High, Think::Max];
+    pub const ALL: [Think; 7] =
+        [Think::Auto, Think::Off, Think::On, Think::Low, Think::Medium, Think::High, Think::Max];
 
     pub fn as_str(self) -> &'static str {
         match self {

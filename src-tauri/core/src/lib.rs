@@ -37,7 +37,7 @@ pub mod store;
 pub mod tools;
 pub mod turn;
 
-pub use chat::{ChatOutcome, ChatRequest, Message, Role, ToolCall};
+pub use chat::{ChatOutcome, ChatRequest, Message, Piece, Role, Think, ToolCall};
 pub use client::backend::{Backend, BackendStatus, ServerKind};
 pub use client::host::resolve_host;
 pub use client::ollama::{OllamaClient, ServerStatus};

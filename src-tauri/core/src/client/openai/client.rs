@@ -315,7 +315,9 @@ impl OpenAiClient {
         let choice = v.pointer("/choices/0").ok_or_else(|| Error::Protocol { detail: "no choices".into() })?;
         let mut out = ChatOutcome { model: req.model.clone(), ..Default::default() };
         let text = |key: &str| choice.pointer(key).and_then(Value::as_str).unwrap_or_default().to_string();
-        out.thinking = Some(text("/message/reasoning")).filter(|t| !t.is_empty()).unwrap_or_else(|| text("/message/reasoning_content"));
+        out.thinking = Some(text("/message/reasoning"))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| text("/message/reasoning_content"));
         if !out.thinking.is_empty() {
             on_piece(Piece::Thinking(&out.thinking));
         }
