@@ -4,7 +4,7 @@
 
 use crate::error::CmdResult;
 use crate::state::AppState;
-use gemma_desk_core::images::{self, PrepareOptions, PreparedImage};
+use gemma_desk_core::images::{self, Detail, PrepareOptions, PreparedImage};
 use gemma_desk_core::{Error, Lang};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -23,17 +23,19 @@ pub struct AttachmentView {
     pub error: Option<String>,
 }
 
-/// Photos are prepared for the chosen model's vision input (`/api/show`), else Gemma 3's 896 px.
+/// Photos are prepared for the chosen model's vision input (`/api/show`), else Gemma 3's 896 px. A model with a
+/// variable image budget (Gemma 4) gets its high-detail size here; `chat_send` shrinks to the standard budget when
+/// the conversation is at standard detail, so that detail is a choice at sending, not at attaching.
 /// Asked briefly: a slow or absent server must not hold up attaching.
 async fn prepare_options(state: &AppState) -> PrepareOptions {
     let model = state.settings.lock().unwrap().model.clone();
-    let side = match (model, state.backend()) {
+    let asked = match (model, state.backend()) {
         (Some(model), Ok(client)) => {
-            tokio::time::timeout(Duration::from_secs(2), client.vision_image_size(&model)).await.ok().flatten()
+            tokio::time::timeout(Duration::from_secs(2), client.prepare_options(&model, Detail::High)).await.ok()
         }
         _ => None,
     };
-    PrepareOptions::with_max_side(side.unwrap_or(images::DEFAULT_MAX_SIDE))
+    asked.unwrap_or_else(|| PrepareOptions::with_max_side(images::DEFAULT_MAX_SIDE))
 }
 
 /// Prepare the photos at `paths` (folders expand to the images in them) and keep them for sending.

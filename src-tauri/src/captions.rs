@@ -2,7 +2,7 @@
 //! where the user chooses (`export_captions`).
 
 use crate::error::{CmdError, CmdResult};
-use crate::state::AppState;
+use crate::state::{AnswerChoices, AppState};
 use gemma_desk_core::agent::{self, AgentEvent, AgentOutcome};
 use gemma_desk_core::caption::{CaptionRow, ExportFormat};
 use gemma_desk_core::{turn, Message, Role};
@@ -26,7 +26,8 @@ pub async fn ask_once(
     // Said before anything is sent to a model that cannot see.
     turn::check_model(&client, &model, messages.iter().any(|m| !m.attachments.is_empty())).await?;
     let messages = messages.into_iter().map(|m| m.into_message(&state)).collect::<CmdResult<Vec<_>>>()?;
-    let request = state.answer_request(model, tools)(messages);
+    let choices = AnswerChoices { tools, ..AnswerChoices::default() };
+    let request = state.answer_request(model, choices)(messages);
     let work = async move {
         let mut send = |event: AgentEvent| {
             let _ = on_event.send(event);

@@ -5,10 +5,11 @@
 use crate::conversations::ViewMessage;
 use crate::error::{CmdError, CmdResult};
 use crate::logging;
-use crate::state::AppState;
+use crate::state::{AnswerChoices, AppState};
+use gemma_desk_core::images::{self, Detail};
 use gemma_desk_core::store::{Conversation, ImageInput};
 use gemma_desk_core::turn::{SavedTurn, Turn, TurnEvent};
-use gemma_desk_core::{Backend, Error, Message};
+use gemma_desk_core::{Backend, Error, Message, Think};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -32,8 +33,8 @@ impl From<SavedTurn> for TurnView {
 
 /// Send `text` (and attached photos) in conversation `conversation` (a new one when `None`).
 /// Events on `on_event`: first `started` (`{conversation, user, answer_id}`: all saved), then the
-/// agent's `delta`/`step`/`retract`. Resolves with the saved turn; an error rejects, and the partial
-/// answer is saved with the error.
+/// agent's `thinking`/`delta`/`step`/`retract`. Resolves with the saved turn; an error rejects, and the partial
+/// answer is saved with the error. `think` and `detail` are the conversation's choices (absent: auto, standard).
 #[allow(clippy::too_many_arguments)]
 #[tauri::command]
 pub async fn chat_send(
@@ -44,20 +45,37 @@ pub async fn chat_send(
     attachments: Vec<String>,
     model: String,
     tools: bool,
+    think: Option<Think>,
+    detail: Option<Detail>,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
     let store = state.conversations()?.clone();
     let backend = state.backend()?;
-    let mut images = Vec::new();
+    let detail = detail.unwrap_or_default();
+    let mut photos = Vec::new();
     for a in &attachments {
-        let photo = state.attachment(a).ok_or_else(|| CmdError::photo_unavailable(a))?;
-        images.push(ImageInput::from(&photo));
+        photos.push(state.attachment(a).ok_or_else(|| CmdError::photo_unavailable(a))?);
     }
+    let mut choices = AnswerChoices { tools, think: think.unwrap_or_default(), image_max_tokens: None };
+    if !photos.is_empty() {
+        // Photos were attached at the model's largest size (see attach.rs); here they get this conversation's.
+        let opts = backend.prepare_options(&model, detail).await;
+        if opts.pixel_budget.is_some() && detail == Detail::High {
+            choices.image_max_tokens = Some(detail.gemma4_tokens());
+        }
+        let fitted = tauri::async_runtime::spawn_blocking(move || {
+            photos.iter().map(|p| images::refit(p, &opts)).collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| Error::Other(e.to_string()))?;
+        photos = fitted.map_err(|error| Error::Image { path: String::new(), error })?;
+    }
+    let images = photos.iter().map(ImageInput::from).collect();
     let turn = Turn::send(&store, &backend, conversation, &text, images, &model).await?;
     for a in &attachments {
         state.remove_attachment(a);
     }
-    run(&state, id, turn, backend, model, tools, on_event).await
+    run(&state, id, turn, backend, model, choices, on_event).await
 }
 
 /// Another answer to the question answered by `answer` (kept as an earlier version).
@@ -68,12 +86,14 @@ pub async fn chat_regenerate(
     answer: i64,
     model: String,
     tools: bool,
+    think: Option<Think>,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
     let store = state.conversations()?.clone();
     let backend = state.backend()?;
     let turn = Turn::regenerate(&store, &backend, answer, &model).await?;
-    run(&state, id, turn, backend, model, tools, on_event).await
+    let choices = AnswerChoices { tools, think: think.unwrap_or_default(), image_max_tokens: None };
+    run(&state, id, turn, backend, model, choices, on_event).await
 }
 
 /// A new version of the user's message `message` (its photos kept), then an answer to it.
@@ -86,12 +106,14 @@ pub async fn chat_edit(
     text: String,
     model: String,
     tools: bool,
+    think: Option<Think>,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
     let store = state.conversations()?.clone();
     let backend = state.backend()?;
     let turn = Turn::edit(&store, &backend, message, &text, &model).await?;
-    run(&state, id, turn, backend, model, tools, on_event).await
+    let choices = AnswerChoices { tools, think: think.unwrap_or_default(), image_max_tokens: None };
+    run(&state, id, turn, backend, model, choices, on_event).await
 }
 
 /// Stops the answer (or caption question, see `captions::ask_once`) the page started under `id`.
@@ -108,14 +130,15 @@ async fn run(
     turn: Turn,
     backend: Backend,
     model: String,
-    tools: bool,
+    choices: AnswerChoices,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
     let server = backend.kind().as_str();
-    let build = state.answer_request(model.clone(), tools);
+    let build = state.answer_request(model.clone(), choices);
+    let (tools, think) = (choices.tools, choices.think.as_str());
     let request = move |history: Vec<Message>| {
         // The log says what happened, never what was said (see logging.rs).
-        tracing::info!(server, model = %model, tools, messages = history.len(), "answer started");
+        tracing::info!(server, model = %model, tools, think, messages = history.len(), "answer started");
         build(history)
     };
     let started = Instant::now();

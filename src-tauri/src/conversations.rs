@@ -25,12 +25,15 @@ pub struct ViewMessage {
     #[serde(flatten)]
     message: StoredMessage,
     html: Option<String>,
+    /// The model's thinking as safe HTML, like the answer (it is model output too).
+    thinking_html: Option<String>,
 }
 
 impl From<StoredMessage> for ViewMessage {
     fn from(message: StoredMessage) -> Self {
         let html = (message.role == Role::Assistant).then(|| markdown::render(&message.content));
-        ViewMessage { message, html }
+        let thinking_html = message.thinking.as_deref().filter(|t| !t.trim().is_empty()).map(markdown::render);
+        ViewMessage { message, html, thinking_html }
     }
 }
 

@@ -7,7 +7,7 @@ use gemma_desk_core::images::PreparedImage;
 use gemma_desk_core::settings::{ApiKeys, ServerConfig, Settings, SettingsStore};
 use gemma_desk_core::store::Store;
 use gemma_desk_core::Backend;
-use gemma_desk_core::{Error, Lang, Message, OllamaClient, Role};
+use gemma_desk_core::{Error, Lang, Message, OllamaClient, Role, Think};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -28,6 +28,15 @@ pub fn lang() -> Lang {
 
 fn set_lang(lang: Lang) {
     LANG.store(lang as u8, Ordering::Relaxed);
+}
+
+/// What the page chose for one answer besides the model: tools, thinking, and (for Gemma 4) the image budget the
+/// server is asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnswerChoices {
+    pub tools: bool,
+    pub think: Think,
+    pub image_max_tokens: Option<u32>,
 }
 
 pub struct AppState {
@@ -111,7 +120,7 @@ impl AppState {
     pub fn answer_request(
         &self,
         model: String,
-        tools: bool,
+        choices: AnswerChoices,
     ) -> impl FnOnce(Vec<Message>) -> AnswerRequest + Send + 'static {
         let options = self.settings.lock().unwrap().model_options.get(&model).cloned().unwrap_or_default();
         let lang = self.lang();
@@ -126,7 +135,9 @@ impl AppState {
             request.options.num_ctx = options.num_ctx;
             request.keep_alive = options.keep_alive;
             request.lang = lang;
-            request.tools = tools;
+            request.tools = choices.tools;
+            request.think = choices.think;
+            request.options.image_max_tokens = choices.image_max_tokens;
             request
         }
     }

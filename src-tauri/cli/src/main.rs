@@ -4,12 +4,12 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
 use gemma_desk_core::caption::{self, ExportFormat};
-use gemma_desk_core::images::{self, PrepareOptions};
+use gemma_desk_core::images::{self, Detail, PrepareOptions};
 use gemma_desk_core::models::{catalogue_entry, human_size};
 use gemma_desk_core::pull::human_duration;
 use gemma_desk_core::tools;
 use gemma_desk_core::{
-    Backend, Capability, Error, Lang, Message, OllamaClient, PullPhase, PullProgress, Result, ServerKind,
+    Backend, Capability, Error, Lang, Message, OllamaClient, PullPhase, PullProgress, Result, ServerKind, Think,
 };
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -54,6 +54,37 @@ enum Tools {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ThinkArg {
+    Auto,
+    Off,
+    On,
+    Low,
+    Medium,
+    High,
+    Max,
+}
+
+impl ThinkArg {
+    fn think(self) -> Think {
+        match self {
+            ThinkArg::Auto => Think::Auto,
+            ThinkArg::Off => Think::Off,
+            ThinkArg::On => Think::On,
+            ThinkArg::Low => Think::Low,
+            ThinkArg::Medium => Think::Medium,
+            ThinkArg::High => Think::High,
+            ThinkArg::Max => Think::Max,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DetailArg {
+    Standard,
+    High,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum CaptionFormat {
     Text,
     Jsonl,
@@ -64,7 +95,7 @@ enum CaptionFormat {
 enum Command {
     /// List installed models: name, size, capabilities
     Models {
-        /// Print [{"name", "size", "capabilities"}]
+        /// Print [{"name", "size", "capabilities", "remote_host"}] (remote_host: where a cloud model runs, else null)
         #[arg(long)]
         json: bool,
     },
@@ -104,6 +135,13 @@ enum Command {
         /// Most tool calls in one answer
         #[arg(long, default_value_t = 5, value_name = "N")]
         max_steps: u32,
+        /// Whether the model thinks first: auto (the model's default; Gemma 4 thinks), off, on, or a level
+        /// (low, medium, high, max). Thinking streams to stderr, never stdout
+        #[arg(long, value_enum, default_value_t = ThinkArg::Auto)]
+        think: ThinkArg,
+        /// Photo detail for models with a variable image budget (Gemma 4): standard, or high for small text
+        #[arg(long, value_enum, default_value_t = DetailArg::Standard)]
+        detail: DetailArg,
         /// Print one JSON object at the end instead of streaming text
         #[arg(long)]
         json: bool,
@@ -219,8 +257,14 @@ async fn run(cli: Cli, lang: Lang) -> Result<()> {
         Command::Pull { model } => pull(ollama_only(&client, "pull", lang)?, &model, lang).await,
         Command::Rm { model } => remove(ollama_only(&client, "rm", lang)?, &model, lang).await,
         Command::Show { model, json } => show(ollama_only(&client, "show", lang)?, &model, json, lang).await,
-        Command::Chat { prompt, image, system, tools, max_steps, json } => {
-            let chat_args = ChatArgs { prompt, images: image, system, tools: tools == Tools::Time, max_steps, json };
+        Command::Chat { prompt, image, system, tools, max_steps, think, detail, json } => {
+            let detail = match detail {
+                DetailArg::Standard => Detail::Standard,
+                DetailArg::High => Detail::High,
+            };
+            let tools = tools == Tools::Time;
+            let chat_args =
+                ChatArgs { prompt, images: image, system, tools, max_steps, think: think.think(), detail, json };
             chat(&client, cli.model.as_deref(), chat_args, lang).await
         }
         Command::Caption { paths, prompt, format, out } => {
@@ -260,7 +304,7 @@ async fn caption(
         return Err(Error::BadInput { path: shown, reason: "no images found".into() });
     }
     let model = client.resolve_model(model, &[Capability::Vision]).await?;
-    let side = client.vision_image_size(&model).await.unwrap_or(images::DEFAULT_MAX_SIDE);
+    let opts = client.prepare_options(&model, Detail::Standard).await;
     let prompt = prompt
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| lang.pick("Describe this image.", "图片里有什么？").to_string());
@@ -278,15 +322,14 @@ async fn caption(
     };
     let mut write_err = sink.write_all(format.header().as_bytes()).err();
     let total = files.len();
-    let results =
-        caption::caption_files(client, &model, &files, &prompt, &PrepareOptions::with_max_side(side), |i, result| {
-            let row = result.row(lang);
-            if let Err(e) = sink.write_all(format.row(&row).as_bytes()).and_then(|_| sink.flush()) {
-                write_err.get_or_insert(e);
-            }
-            let _ = writeln!(std::io::stderr(), "[{}/{total}] {}", i + 1, row.file);
-        })
-        .await;
+    let results = caption::caption_files(client, &model, &files, &prompt, &opts, |i, result| {
+        let row = result.row(lang);
+        if let Err(e) = sink.write_all(format.row(&row).as_bytes()).and_then(|_| sink.flush()) {
+            write_err.get_or_insert(e);
+        }
+        let _ = writeln!(std::io::stderr(), "[{}/{total}] {}", i + 1, row.file);
+    })
+    .await;
     let _ = sink.flush();
     if let Some(e) = write_err {
         return Err(Error::Other(format!("cannot write the results: {e}")));
@@ -367,7 +410,11 @@ async fn models(client: &Backend, json: bool) -> Result<()> {
     if json {
         let list: Vec<_> = models
             .iter()
-            .map(|m| serde_json::json!({ "name": m.name, "size": m.size, "capabilities": m.capabilities }))
+            .map(|m| {
+                serde_json::json!({
+                    "name": m.name, "size": m.size, "capabilities": m.capabilities, "remote_host": m.remote_host
+                })
+            })
             .collect();
         let _ = writeln!(out, "{}", serde_json::Value::Array(list));
         return Ok(());
@@ -377,7 +424,13 @@ async fn models(client: &Backend, json: bool) -> Result<()> {
     for m in &models {
         // OpenAI-compatible servers do not report sizes.
         let size = if m.size == 0 { "-".to_string() } else { human_size(m.size) };
-        let _ = writeln!(out, "{:width$}  {:>9}  {}", m.name, size, m.capabilities.join(", "));
+        // Where a cloud model runs, so nobody sends it private text unknowingly.
+        let cloud = match (&m.remote_host, m.is_cloud()) {
+            (Some(host), _) => format!("  (cloud: {host})"),
+            (None, true) => "  (cloud)".to_string(),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "{:width$}  {:>9}  {}{cloud}", m.name, size, m.capabilities.join(", "));
     }
     Ok(())
 }
@@ -560,11 +613,13 @@ struct ChatArgs {
     system: Option<String>,
     tools: bool,
     max_steps: u32,
+    think: Think,
+    detail: Detail,
     json: bool,
 }
 
 async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang) -> Result<()> {
-    let ChatArgs { prompt, images: image_paths, system, tools, max_steps, json } = args;
+    let ChatArgs { prompt, images: image_paths, system, tools, max_steps, think, detail, json } = args;
     let prompt = match prompt {
         Some(p) => p,
         None if std::io::stdin().is_terminal() => String::new(),
@@ -587,11 +642,15 @@ async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang)
     // The model is checked first (nothing is read or sent for a model that cannot see), then
     // the images are prepared for its vision input size: upright, shrunk, re-encoded.
     let model = client.resolve_model(model, needs).await?;
+    let mut image_max_tokens = None;
     let images = if image_paths.is_empty() {
         Vec::new()
     } else {
-        let side = client.vision_image_size(&model).await.unwrap_or(images::DEFAULT_MAX_SIDE);
-        let opts = PrepareOptions::with_max_side(side);
+        let opts = client.prepare_options(&model, detail).await;
+        // Gemma 4 at high detail: the server is asked for the larger budget too.
+        if detail == Detail::High && opts.pixel_budget.is_some() {
+            image_max_tokens = Some(detail.gemma4_tokens());
+        }
         let prepared = tokio::task::spawn_blocking(move || images::prepare_many(&image_paths, &opts))
             .await
             .map_err(|e| Error::Other(format!("image preparation failed: {e}")))?;
@@ -609,11 +668,26 @@ async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang)
     req.tools = tools;
     req.max_steps = max_steps;
     req.lang = lang;
+    req.think = think;
+    req.options.image_max_tokens = image_max_tokens;
 
-    // The answer goes to stdout as it streams; the tool trace to stderr, so stdout stays the answer.
+    // The answer goes to stdout as it streams; thinking and the tool trace to stderr, so stdout stays the answer.
     let mut ended_with_newline = true;
+    let mut thinking_open = false;
     let mut on_event = |event: AgentEvent| match event {
+        AgentEvent::Thinking { text } if !json => {
+            let mut err = std::io::stderr().lock();
+            if !thinking_open {
+                let _ = write!(err, "{}", lang.pick("[thinking] ", "[思考] "));
+                thinking_open = true;
+            }
+            let _ = err.write_all(text.as_bytes());
+            let _ = err.flush();
+        }
         AgentEvent::Delta { text } if !json => {
+            if std::mem::take(&mut thinking_open) {
+                let _ = writeln!(std::io::stderr());
+            }
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
@@ -625,6 +699,9 @@ async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang)
             ended_with_newline = true;
         }
         AgentEvent::Step(step) if !json => {
+            if std::mem::take(&mut thinking_open) {
+                let _ = writeln!(std::io::stderr());
+            }
             let _ = writeln!(std::io::stderr(), "[{}] {} → {}", step.tool, step.input, step.observation);
         }
         _ => {}
@@ -644,6 +721,7 @@ async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang)
             "model": outcome.model,
             "steps": outcome.steps,
             "rounds": outcome.rounds,
+            "thinking": outcome.thinking,
         });
         let _ = writeln!(std::io::stdout(), "{v}");
     }

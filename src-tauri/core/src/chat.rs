@@ -164,6 +164,10 @@ pub struct ChatOptions {
     pub seed: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub stop: Vec<String>,
+    /// The most soft tokens per image, for models with a variable image budget (Gemma 4: up to 1,120). Servers
+    /// that do not know the option ignore it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_max_tokens: Option<u32>,
 }
 
 impl ChatOptions {

@@ -59,6 +59,10 @@ pub struct ModelInfo {
     /// The side of the square the vision encoder sees (`*.vision.image_size`), for image preparation.
     #[serde(default)]
     pub vision_image_size: Option<u32>,
+    /// Where a cloud model runs (`/api/tags`' `remote_host`, e.g. `https://ollama.com:443`); `None` for a model
+    /// on the server itself.
+    #[serde(default)]
+    pub remote_host: Option<String>,
 }
 
 impl ModelInfo {
@@ -68,6 +72,31 @@ impl ModelInfo {
 
     fn is_gemma3(&self) -> bool {
         self.name.starts_with("gemma3") || self.family.as_deref() == Some("gemma3")
+    }
+
+    fn is_gemma4(&self) -> bool {
+        self.family.as_deref() == Some("gemma4") || gemma_at(&name_tokens(&self.name), "4").is_some()
+    }
+
+    /// Runs somewhere else (Ollama's cloud models): prompts and photos leave the server the user chose.
+    pub fn is_cloud(&self) -> bool {
+        self.remote_host.is_some() || self.name.ends_with("-cloud") || self.name.ends_with(":cloud")
+    }
+
+    /// How photos are prepared for this model: Gemma 4 sees at a variable token budget (no square size: sized
+    /// by area at `detail`); a model with a square vision input gets its side; any other Gemma 3's 896 px.
+    pub fn prepare_options(&self, detail: crate::images::Detail) -> crate::images::PrepareOptions {
+        use crate::images::{PrepareOptions, DEFAULT_MAX_SIDE};
+        match self.vision_image_size {
+            Some(side) => PrepareOptions::with_max_side(side),
+            None if self.is_gemma4() => PrepareOptions::with_pixel_budget(detail.gemma4_pixels()),
+            None => PrepareOptions::with_max_side(DEFAULT_MAX_SIDE),
+        }
+    }
+
+    /// Whether photos may be sent at more than one detail (see [`prepare_options`](Self::prepare_options)).
+    pub fn has_variable_image_budget(&self) -> bool {
+        self.vision_image_size.is_none() && self.is_gemma4() && self.can(Capability::Vision)
     }
 
     /// A model known by its name alone, before anything the server says about it is added.
@@ -81,6 +110,7 @@ impl ModelInfo {
             capabilities: Vec::new(),
             context_length: None,
             vision_image_size: None,
+            remote_host: None,
         }
     }
 
@@ -98,8 +128,19 @@ impl ModelInfo {
         });
         let reported: Option<Vec<String>> =
             show.and_then(|s| s.get("capabilities")).and_then(|c| serde_json::from_value(c.clone()).ok());
+        let family = self.family.clone().or_else(|| {
+            let arch = info.and_then(|m| m.get("general.architecture")).and_then(Value::as_str);
+            arch.map(str::to_string)
+        });
         let capabilities = match reported {
-            Some(c) if !c.is_empty() => c,
+            // `/api/tags` may have listed some already: it leaves out what Gemma 4's GGUFs declare late (vision,
+            // audio), `/api/show` has them. Both are kept, in the order first seen.
+            Some(c) if !c.is_empty() => {
+                let mut all = self.capabilities.clone();
+                all.extend(c.into_iter().filter(|x| !self.capabilities.contains(x)));
+                all
+            }
+            _ if !self.capabilities.is_empty() => self.capabilities.clone(),
             _ => {
                 let mut c = vec!["completion".to_string()];
                 if vision_image_size.is_some() {
@@ -108,14 +149,16 @@ impl ModelInfo {
                 c
             }
         };
-        ModelInfo { capabilities, context_length, vision_image_size, ..self }
+        let context_length = context_length.or(self.context_length);
+        ModelInfo { capabilities, context_length, vision_image_size, family, ..self }
     }
 }
 
 /// The model to use when none was named: the first installed one that can do every job in
 /// `needs` (chat is always needed), preferring Gemma 3. `models` is in Ollama's order (newest first).
+/// Cloud models are never picked unasked: text and photos would leave the user's server.
 pub fn pick_model<'a>(models: &'a [ModelInfo], needs: &[Capability]) -> Option<&'a ModelInfo> {
-    let fits = |m: &&ModelInfo| m.can(Capability::Completion) && needs.iter().all(|c| m.can(*c));
+    let fits = |m: &&ModelInfo| !m.is_cloud() && m.can(Capability::Completion) && needs.iter().all(|c| m.can(*c));
     models.iter().filter(fits).find(|m| m.is_gemma3()).or_else(|| models.iter().find(fits))
 }
 
@@ -167,10 +210,22 @@ pub(crate) fn guessed_info(name: &str) -> ModelInfo {
 
 /// What a model can do, judged by its name alone, for servers that do not say: every model chats;
 /// Gemma 3 4b, 12b and 27b see images (270m and 1b do not; a bare "gemma3" is Ollama's 4b); names
-/// marking a vision model (`llava`, `vision`, `vl`) see images. Native tools are never assumed.
+/// marking a vision model (`llava`, `vision`, `vl`) see images; Gemma 4 sees and thinks, and its e2b, e4b and 12b
+/// hear. Native tools are never assumed.
 /// Names take many forms: `gemma3:4b`, `google/gemma-3-12b-it`, `/models/gemma-3-27b-it-Q4_K_M.gguf`.
 pub fn guess_capabilities(name: &str) -> Vec<String> {
     let tokens = name_tokens(name);
+    if let Some(at) = gemma_at(&tokens, "4") {
+        // Gemma 4: every size sees and thinks; e2b, e4b and 12b also hear.
+        let mut caps: Vec<String> = [Capability::Completion, Capability::Vision, Capability::Thinking]
+            .iter()
+            .map(|c| c.as_str().into())
+            .collect();
+        if tokens[at..].iter().any(|t| matches!(t.as_str(), "e2b" | "e4b" | "12b")) {
+            caps.push(Capability::Audio.as_str().to_string());
+        }
+        return caps;
+    }
     let vision = match gemma3_at(&tokens) {
         Some(at) => match tokens[at..].iter().find(|t| is_size(t)) {
             Some(size) => matches!(size.as_str(), "4b" | "12b" | "27b"),
@@ -196,10 +251,15 @@ pub(crate) fn name_tokens(name: &str) -> Vec<String> {
 
 /// Where Gemma 3 is named (`gemma3`, or `gemma` then `3`): the index after the name.
 fn gemma3_at(tokens: &[String]) -> Option<usize> {
+    gemma_at(tokens, "3")
+}
+
+/// Where Gemma `version` is named (`gemma4`, or `gemma` then `4`): the index after the name.
+fn gemma_at(tokens: &[String], version: &str) -> Option<usize> {
     tokens.iter().enumerate().find_map(|(i, t)| {
-        if t == "gemma3" {
+        if t.strip_prefix("gemma") == Some(version) {
             Some(i + 1)
-        } else if t == "gemma" && tokens.get(i + 1).is_some_and(|n| n == "3") {
+        } else if t == "gemma" && tokens.get(i + 1).is_some_and(|n| n == version) {
             Some(i + 2)
         } else {
             None
@@ -378,6 +438,7 @@ mod tests {
             capabilities: caps.iter().map(|s| s.to_string()).collect(),
             context_length: None,
             vision_image_size: None,
+            remote_host: None,
         }
     }
 

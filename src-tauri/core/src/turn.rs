@@ -14,6 +14,7 @@ use crate::store::{
 };
 use crate::{Backend, Capability, Error, Message, Result};
 use serde_json::json;
+use std::time::{Duration, Instant};
 
 /// What a turn tells its caller while it runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,7 +115,17 @@ impl Turn {
         on_event(TurnEvent::Started { conversation, user: user.clone(), answer_id: writer.id() });
         let request = request(store.chat_history(question)?);
         let lang = request.lang;
+        // How long the model thought before its answer began ("Thought for 12 s"), kept with the stats.
+        let mut thinking_since: Option<Instant> = None;
+        let mut thought_for: Option<Duration> = None;
         let result = agent::answer(backend, request, &mut |event: AgentEvent| {
+            match &event {
+                AgentEvent::Thinking { .. } => {
+                    thinking_since.get_or_insert_with(Instant::now);
+                }
+                AgentEvent::Delta { .. } if thought_for.is_none() => thought_for = thinking_since.map(|t| t.elapsed()),
+                _ => {}
+            }
             // The store writes at most every 250 ms; a failed write is retried with the next.
             let _ = match &event {
                 AgentEvent::Delta { text } => writer.push(text).map(|_| ()),
@@ -135,6 +146,7 @@ impl Turn {
                     "rounds": out.rounds,
                     "done_reason": out.done_reason,
                     "tokens_per_second": out.tokens_per_second,
+                    "thinking_ms": thought_for.or(thinking_since.map(|t| t.elapsed())).map(|d| d.as_millis() as u64),
                 });
                 writer.finish(Some(stats))?
             }

@@ -7,6 +7,7 @@ use crate::client::ollama::OllamaClient;
 use crate::client::openai::OpenAiClient;
 use crate::error::{Error, ErrorReport, Result};
 use crate::i18n::Lang;
+use crate::images::{Detail, PrepareOptions};
 use crate::models::{Capability, ModelInfo};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -249,9 +250,19 @@ impl Backend {
     /// The side of the square the model's vision encoder sees, where the server says.
     pub async fn vision_image_size(&self, model: &str) -> Option<u32> {
         match self {
-            Backend::Ollama(c) => c.vision_image_size(model).await,
+            Backend::Ollama(c) => ModelInfo::named(model).with_show(Some(&c.show(model).await.ok()?)).vision_image_size,
             Backend::OpenAi(c) => c.model_info(model).await.ok()?.vision_image_size,
         }
+    }
+
+    /// How photos are prepared for `model` at `detail` (see [`ModelInfo::prepare_options`]); Gemma 3's 896 px
+    /// when the server cannot say.
+    pub async fn prepare_options(&self, model: &str, detail: Detail) -> PrepareOptions {
+        let info = match self {
+            Backend::Ollama(c) => c.show(model).await.ok().map(|show| ModelInfo::named(model).with_show(Some(&show))),
+            Backend::OpenAi(c) => c.model_info(model).await.ok(),
+        };
+        info.unwrap_or_else(|| ModelInfo::named(model)).prepare_options(detail)
     }
 
     /// Whether `tools` may be sent for this model. Ollama answers 400 to tools for a model without

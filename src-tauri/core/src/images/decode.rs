@@ -9,7 +9,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 
-use super::{check_dimensions, fit_within, too_much_memory, ImageError, PrepareOptions, SourceFormat};
+use super::{check_dimensions, too_much_memory, ImageError, PrepareOptions, SourceFormat};
 
 /// Decoded pixels, 8 bits per sample, alpha already flattened onto white.
 pub(super) enum Pixels {
@@ -47,14 +47,14 @@ pub(super) struct Decoded {
 
 /// JPEG with jpeg-decoder: header first (size check), then a DCT-scaled decode when the target is at most half the
 /// size. jpeg-decoder, unlike zune-jpeg as used by `image`, refuses truncated data instead of filling it with grey.
-pub(super) fn decode_jpeg(data: &[u8], opts: &PrepareOptions, max_side: u32) -> Result<Decoded, ImageError> {
+pub(super) fn decode_jpeg(data: &[u8], opts: &PrepareOptions) -> Result<Decoded, ImageError> {
     let mut decoder = jpeg_decoder::Decoder::new(data);
     decoder.set_max_decoding_buffer_size(usize::try_from(opts.max_decode_bytes).unwrap_or(usize::MAX));
     decoder.read_info().map_err(jpeg_error)?;
     let info = decoder.info().ok_or(ImageError::Damaged("JPEG"))?;
     let (source_width, source_height) = (u32::from(info.width), u32::from(info.height));
     check_dimensions(source_width, source_height, SourceFormat::Jpeg, opts)?;
-    let (tw, th) = fit_within(source_width, source_height, max_side);
+    let (tw, th) = opts.target_size(source_width, source_height);
     if tw.saturating_mul(2) <= source_width && th.saturating_mul(2) <= source_height {
         // Picks the smallest of 1/8, 1/4, 1/2 whose output is still at least the target size.
         decoder.scale(tw as u16, th as u16).map_err(jpeg_error)?;

@@ -2,8 +2,9 @@
 //!
 //! [`prepare_bytes`] turns the bytes of an image file into what Ollama's `images` field takes: the picture upright
 //! (EXIF orientation, or HEIF's own rotation, applied), transparency flattened onto white, the long side shrunk to at
-//! most [`PrepareOptions::max_side`] (the model's vision input size, 896 for Gemma 3; never enlarged), re-encoded
-//! compactly and base64-encoded with the standard alphabet and no `data:` prefix.
+//! most [`PrepareOptions::max_side`] (the model's vision input size, 896 for Gemma 3; never enlarged) — or, for a
+//! model that sees at a variable token budget (Gemma 4), the area shrunk to its [`PrepareOptions::pixel_budget`],
+//! the aspect ratio kept — re-encoded compactly and base64-encoded with the standard alphabet and no `data:` prefix.
 //!
 //! - **Formats** are recognised from the bytes, never the file name: JPEG (baseline, progressive, CMYK), PNG (8/16-bit,
 //!   alpha), WebP, GIF (first frame), BMP, TIFF, HEIC/HEIF and AVIF (through the system libheif, with the `heic`
@@ -68,12 +69,54 @@ pub const JPEG_QUALITY: u8 = 85;
 pub const PNG_SIZE_FACTOR: f64 = 2.0;
 /// The long side of [`thumbnail_file`]'s thumbnails.
 pub const THUMBNAIL_SIDE: u32 = 160;
+/// Gemma 4's vision encoder: one soft token per 48×48 pixels (16-pixel patches merged 3×3).
+pub const GEMMA4_TOKEN_SIDE: u64 = 48;
+/// Gemma 4's image token budget as Ollama runs it by default (llama.cpp's gemma4v limit): 280 tokens ≈ 645,120 px.
+pub const GEMMA4_STANDARD_TOKENS: u32 = 280;
+/// Gemma 4's largest image token budget, for reading text in photos and screenshots: 1,120 tokens ≈ 2.58 MP.
+pub const GEMMA4_HIGH_TOKENS: u32 = 1120;
+
+/// How much detail a photo is sent at, for models with a variable image budget (Gemma 4): `Standard` is the
+/// server's default budget, `High` the largest (more tokens per photo: slower, but small text stays readable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Detail {
+    #[default]
+    Standard,
+    High,
+}
+
+impl Detail {
+    pub fn parse(s: &str) -> Option<Detail> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "standard" => Some(Detail::Standard),
+            "high" => Some(Detail::High),
+            _ => None,
+        }
+    }
+
+    /// Gemma 4's soft-token budget per image at this detail.
+    pub fn gemma4_tokens(self) -> u32 {
+        match self {
+            Detail::Standard => GEMMA4_STANDARD_TOKENS,
+            Detail::High => GEMMA4_HIGH_TOKENS,
+        }
+    }
+
+    /// The pixel area that budget covers.
+    pub fn gemma4_pixels(self) -> u64 {
+        u64::from(self.gemma4_tokens()) * GEMMA4_TOKEN_SIDE * GEMMA4_TOKEN_SIDE
+    }
+}
 
 /// How images are prepared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PrepareOptions {
     /// The longest side of the prepared image, in pixels (the model's vision input size; at least 1).
     pub max_side: u32,
+    /// For a model with a variable image budget: the most pixels (width × height) to send, aspect ratio kept.
+    /// Takes the place of `max_side` when set.
+    pub pixel_budget: Option<u64>,
     /// Images whose header claims more pixels than this are refused before decoding.
     pub max_pixels: u64,
     /// The memory budget for decoding one image, in bytes.
@@ -86,6 +129,7 @@ impl Default for PrepareOptions {
     fn default() -> Self {
         PrepareOptions {
             max_side: DEFAULT_MAX_SIDE,
+            pixel_budget: None,
             max_pixels: DEFAULT_MAX_PIXELS,
             max_decode_bytes: DEFAULT_MAX_DECODE_BYTES,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
@@ -97,6 +141,19 @@ impl PrepareOptions {
     /// The defaults with another long side (e.g. `ModelInfo`'s vision image size).
     pub fn with_max_side(max_side: u32) -> Self {
         PrepareOptions { max_side, ..Self::default() }
+    }
+
+    /// The defaults, sized by area (a Gemma 4 budget, see [`Detail::gemma4_pixels`]) instead of a side.
+    pub fn with_pixel_budget(pixels: u64) -> Self {
+        PrepareOptions { pixel_budget: Some(pixels), ..Self::default() }
+    }
+
+    /// The size an image of `width` × `height` is shrunk to (never enlarged).
+    pub fn target_size(&self, width: u32, height: u32) -> (u32, u32) {
+        match self.pixel_budget {
+            Some(pixels) => fit_area(width, height, pixels),
+            None => fit_within(width, height, self.max_side),
+        }
     }
 }
 
@@ -335,6 +392,24 @@ pub fn prepare_bytes(data: &[u8], opts: &PrepareOptions) -> Result<PreparedImage
     catch_panics(|| prepare_inner(data, opts, Output::Best))
 }
 
+/// An already prepared image, shrunk further if `opts` asks for less (a photo attached at Gemma 4's high detail,
+/// sent at standard detail); as it is otherwise. What is known of the source (size, orientation, format) is kept.
+pub fn refit(image: &PreparedImage, opts: &PrepareOptions) -> Result<PreparedImage, ImageError> {
+    if opts.target_size(image.width, image.height) == (image.width, image.height) {
+        return Ok(image.clone());
+    }
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(&image.base64).map_err(|_| ImageError::NotAnImage(None))?;
+    let smaller = prepare_bytes(&bytes, opts)?;
+    Ok(PreparedImage {
+        source_width: image.source_width,
+        source_height: image.source_height,
+        orientation: image.orientation,
+        format: image.format,
+        ..smaller
+    })
+}
+
 /// Reads and prepares an image file. Errors are [`Error::Image`] naming the file and the reason.
 pub fn prepare_file(path: &Path, opts: &PrepareOptions) -> Result<PreparedImage, Error> {
     let data = read_limited(path, opts.max_file_bytes).map_err(|e| e.for_path(path))?;
@@ -445,9 +520,8 @@ enum Output {
 
 fn prepare_inner(data: &[u8], opts: &PrepareOptions, output: Output) -> Result<PreparedImage, ImageError> {
     let format = sniff(data)?;
-    let max_side = opts.max_side.max(1);
     let decoded = match format {
-        SourceFormat::Jpeg => decode_jpeg(data, opts, max_side)?,
+        SourceFormat::Jpeg => decode_jpeg(data, opts)?,
         SourceFormat::Heic | SourceFormat::Avif => heif::decode(data, format, opts)?,
         SourceFormat::Rgba => return Err(ImageError::NotAnImage(None)), // never sniffed
         _ => decode_with_image_crate(data, format, opts)?,
@@ -463,9 +537,9 @@ fn finish(
     opts: &PrepareOptions,
     output: Output,
 ) -> Result<PreparedImage, ImageError> {
-    let max_side = opts.max_side.max(1);
-    // Shrink in the stored orientation (the long side is the same either way), then turn the small image upright.
-    let (tw, th) = fit_within(decoded.source_width, decoded.source_height, max_side);
+    // Shrink in the stored orientation (the long side and the area are the same either way), then turn the small
+    // image upright.
+    let (tw, th) = opts.target_size(decoded.source_width, decoded.source_height);
     // Never upscale (a DCT-scaled decode can come out a pixel short on one side: keep it then).
     let (tw, th) = (tw.min(decoded.width), th.min(decoded.height));
     let pixels = resize(decoded.pixels, decoded.width, decoded.height, tw, th)?;
@@ -525,6 +599,19 @@ pub fn fit_within(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     } else {
         (short(width), max_side)
     }
+}
+
+/// The largest size with the same aspect ratio whose area is at most `pixels`; never larger than the image, never
+/// below 1 pixel. (Ollama resizes to whole 48-pixel tiles itself; doing it here would bend the aspect ratio.)
+pub fn fit_area(width: u32, height: u32, pixels: u64) -> (u32, u32) {
+    let (w, h) = (width.max(1), height.max(1));
+    let area = u64::from(w) * u64::from(h);
+    if area <= pixels.max(1) {
+        return (w, h);
+    }
+    let scale = (pixels.max(1) as f64 / area as f64).sqrt();
+    let side = |s: u32| ((f64::from(s) * scale).floor() as u32).clamp(1, s);
+    (side(w), side(h))
 }
 
 fn check_dimensions(width: u32, height: u32, format: SourceFormat, opts: &PrepareOptions) -> Result<(), ImageError> {
@@ -600,6 +687,22 @@ mod tests {
         assert_eq!(fit_within(100_000, 10, 896), (896, 1));
         assert_eq!(fit_within(451, 300, 896), (451, 300));
         assert_eq!(fit_within(1, 1, 896), (1, 1));
+    }
+
+    #[test]
+    fn an_area_budget_keeps_the_aspect_ratio_and_never_enlarges() {
+        let budget = Detail::Standard.gemma4_pixels();
+        assert_eq!(budget, 645_120);
+        assert_eq!(Detail::High.gemma4_pixels(), 2_580_480);
+        let (w, h) = fit_area(4032, 3024, budget);
+        assert!(u64::from(w) * u64::from(h) <= budget && (w, h) == (927, 695), "{w}×{h}");
+        let (w, h) = fit_area(3024, 4032, budget);
+        assert_eq!((w, h), (695, 927), "portrait is the same, turned");
+        assert_eq!(fit_area(800, 600, budget), (800, 600), "under the budget: as it is");
+        let (w, h) = fit_area(100_000, 10, budget);
+        assert!(u64::from(w) * u64::from(h) <= budget && h >= 1);
+        assert_eq!(PrepareOptions::with_pixel_budget(budget).target_size(4032, 3024), (927, 695));
+        assert_eq!(PrepareOptions::with_max_side(896).target_size(4032, 3024), (896, 672));
         assert_eq!(fit_within(500, 500, 0), (1, 1));
     }
 

@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 use crate::models::ModelInfo;
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use url::Url;
 
 /// What the status bar shows.
@@ -27,6 +29,8 @@ pub struct OllamaClient {
     base: Url,
     http: reqwest::Client,
     opts: ClientOptions,
+    /// `/api/show` answers by model digest (see `models.rs`).
+    show_cache: Arc<Mutex<HashMap<String, Value>>>,
 }
 
 impl OllamaClient {
@@ -39,7 +43,7 @@ impl OllamaClient {
             b = b.no_proxy();
         }
         let http = b.build().map_err(|e| Error::Other(format!("cannot set up HTTP: {e}")))?;
-        Ok(OllamaClient { base, http, opts })
+        Ok(OllamaClient { base, http, opts, show_cache: Arc::default() })
     }
 
     /// A client for the explicit host (flag or setting), else `OLLAMA_HOST`, else the default.

@@ -1,5 +1,9 @@
 //! The installed models: the list (`/api/tags`, with `/api/show` for what each can do), one
 //! model's details, and choosing the model for a job.
+//!
+//! What a model can do is `/api/tags`' `capabilities` (Ollama 0.30+) merged with `/api/show`'s: the list leaves
+//! out what a Gemma 4 GGUF declares after its architecture key (vision, audio), `/api/show` has it. `/api/show`
+//! answers are kept per model digest, so a list refreshed every few seconds asks only about new or changed models.
 
 use super::OllamaClient;
 use crate::error::Result;
@@ -12,19 +16,32 @@ impl OllamaClient {
     /// Installed models with their capabilities: `/api/tags`, then `/api/show` for each, together.
     pub async fn list_models(&self) -> Result<Vec<ModelInfo>> {
         let tags: Tags = self.get_json("api/tags").await?;
-        let shows = join_all(tags.models.iter().map(|t| self.show(&t.name))).await;
-        Ok(tags.models.into_iter().zip(shows).map(|(tag, show)| model_info(tag, show.ok())).collect())
+        let shows = join_all(tags.models.iter().map(|t| self.show_cached(t))).await;
+        Ok(tags.models.into_iter().zip(shows).map(|(tag, show)| model_info(tag, show)).collect())
+    }
+
+    /// `/api/show` for a listed model, from the cache when its digest is known (a digest names the model's
+    /// content: a re-pulled or re-created model has another). Failures are not kept.
+    async fn show_cached(&self, tag: &Tag) -> Option<Value> {
+        let key = tag.digest.clone().filter(|d| !d.is_empty());
+        if let Some(hit) = key.as_ref().and_then(|k| self.show_cache.lock().unwrap().get(k).cloned()) {
+            return Some(hit);
+        }
+        let show = self.show(&tag.name).await.ok()?;
+        if let Some(k) = key {
+            let mut cache = self.show_cache.lock().unwrap();
+            // Bounded: a server's models fit many times over; a cache that only grows would not.
+            if cache.len() >= SHOW_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(k, show.clone());
+        }
+        Some(show)
     }
 
     /// `POST /api/show` for one model.
     pub async fn show(&self, model: &str) -> Result<Value> {
         self.post_json("api/show", &json!({ "model": model }), Some(model)).await
-    }
-
-    /// The side of the square the model's vision encoder sees (`*.vision.image_size`), if it has one.
-    pub async fn vision_image_size(&self, model: &str) -> Option<u32> {
-        let show = self.show(model).await.ok()?;
-        ModelInfo::named(model).with_show(Some(&show)).vision_image_size
     }
 
     /// The model to use for a job: the named one, checked to exist and to be able to do every job
@@ -51,13 +68,24 @@ struct Tags {
     models: Vec<Tag>,
 }
 
+/// How many `/api/show` answers [`OllamaClient::list_models`] keeps.
+const SHOW_CACHE_LIMIT: usize = 256;
+
 #[derive(Deserialize)]
 struct Tag {
     name: String,
     #[serde(default)]
     size: u64,
     #[serde(default)]
+    digest: Option<String>,
+    #[serde(default)]
     details: TagDetails,
+    /// Ollama 0.30+; may leave some out (see the module doc).
+    #[serde(default)]
+    capabilities: Vec<String>,
+    /// Set for cloud models: where they run.
+    #[serde(default)]
+    remote_host: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -65,6 +93,8 @@ struct TagDetails {
     family: Option<String>,
     parameter_size: Option<String>,
     quantization_level: Option<String>,
+    /// Ollama 0.30+, for some models.
+    context_length: Option<u64>,
 }
 
 /// Merge `/api/tags` and `/api/show`.
@@ -74,6 +104,9 @@ fn model_info(tag: Tag, show: Option<Value>) -> ModelInfo {
         family: tag.details.family,
         parameter_size: tag.details.parameter_size,
         quantization: tag.details.quantization_level,
+        capabilities: tag.capabilities,
+        context_length: tag.details.context_length,
+        remote_host: tag.remote_host.filter(|h| !h.is_empty()),
         ..ModelInfo::named(&tag.name)
     }
     .with_show(show.as_ref())
@@ -89,8 +122,17 @@ fn model_details(name: &str, show: Value, size: Option<u64>) -> ModelDetails {
         family: text("family"),
         parameter_size: text("parameter_size"),
         quantization_level: text("quantization_level"),
+        context_length: None,
     };
-    let info = model_info(Tag { name: name.to_string(), size: size.unwrap_or(0), details: tag_details }, Some(show));
+    let tag = Tag {
+        name: name.to_string(),
+        size: size.unwrap_or(0),
+        digest: None,
+        details: tag_details,
+        capabilities: Vec::new(),
+        remote_host: show.get("remote_host").and_then(Value::as_str).map(str::to_string),
+    };
+    let info = model_info(tag, Some(show));
     ModelDetails {
         name: info.name,
         family: info.family,
