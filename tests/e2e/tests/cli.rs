@@ -1,6 +1,6 @@
 //! `gemma-desk-cli` as scripts use it: flags, stdout, stderr and exit codes, against the emulator.
 
-use gemma_desk_e2e::emulator::{Emulator, Reply};
+use gemma_desk_e2e::emulator::{Emulator, ModelSpec, Reply};
 use gemma_desk_e2e::{cli, fixture, free_port};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -44,7 +44,7 @@ fn models_json_has_exactly_the_documented_fields() {
     for m in &list {
         let mut keys: Vec<_> = m.as_object().unwrap().keys().cloned().collect();
         keys.sort();
-        assert_eq!(keys, ["capabilities", "name", "size"]);
+        assert_eq!(keys, ["capabilities", "name", "remote_host", "size"]);
     }
     let g = list.iter().find(|m| m["name"] == "gemma3:4b").unwrap();
     assert_eq!(g["capabilities"], json!(["completion", "vision"]));
@@ -97,7 +97,7 @@ fn chat_json_prints_one_object() {
     let out = run(&["chat", "--json", "6*7?"], &emu);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).expect("exactly one JSON object on stdout");
-    assert_eq!(v, json!({"answer": "42", "model": "gemma3:4b", "steps": [], "rounds": 1}));
+    assert_eq!(v, json!({"answer": "42", "model": "gemma3:4b", "steps": [], "rounds": 1, "thinking": []}));
 }
 
 #[test]
@@ -562,7 +562,7 @@ fn openai_models_and_a_streamed_chat() {
     let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let mut keys: Vec<_> = list[0].as_object().unwrap().keys().cloned().collect();
     keys.sort();
-    assert_eq!(keys, ["capabilities", "name", "size"]);
+    assert_eq!(keys, ["capabilities", "name", "remote_host", "size"]);
 
     emu.push_reply(Reply::chunks(&["Hel", "lo, ", "world", "!"]));
     let out = openai(&emu, &["chat", "Say hello"]);
@@ -678,4 +678,104 @@ fn openai_time_tools_run_the_react_loop() {
     assert_eq!(bodies.len(), 2);
     let last = bodies[1]["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["role"], "user", "the observation comes as a user turn: {last}");
+}
+
+/// The emulator with Gemma 4 e4b and the 31b cloud model installed beside the defaults.
+fn with_gemma4() -> Emulator {
+    let emu = Emulator::start();
+    let mut models = ModelSpec::defaults();
+    models.extend([ModelSpec::gemma4_e4b(), ModelSpec::gemma4_31b_cloud()]);
+    emu.set_models(models);
+    emu
+}
+
+#[test]
+fn models_say_where_cloud_models_run_and_merge_what_the_list_leaves_out() {
+    let emu = with_gemma4();
+    let out = run(&["models", "--json"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let by_name = |n: &str| list.iter().find(|m| m["name"] == n).unwrap().clone();
+    assert_eq!(by_name("gemma3:4b")["remote_host"], Value::Null);
+    assert_eq!(by_name("gemma4:31b-cloud")["remote_host"], "https://ollama.com:443");
+    // /api/tags leaves vision and audio out for Gemma 4's GGUFs; /api/show has them.
+    let caps = by_name("gemma4:e4b")["capabilities"].clone();
+    for cap in ["completion", "vision", "audio", "tools", "thinking"] {
+        assert!(caps.as_array().unwrap().contains(&json!(cap)), "{cap} in {caps}");
+    }
+    let text = stdout(&run(&["models"], &emu));
+    let line = text.lines().find(|l| l.starts_with("gemma4:31b-cloud")).unwrap();
+    assert!(line.contains("cloud: https://ollama.com:443"), "{line}");
+}
+
+#[test]
+fn thinking_streams_to_stderr_and_json_keeps_every_round() {
+    let emu = with_gemma4();
+    emu.push_reply(Reply::text("Paris.").thinking("France, capital: Paris."));
+    let out = run(&["--model", "gemma4:e4b", "chat", "Capital of France?"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Paris.\n", "stdout is the answer alone");
+    assert!(stderr(&out).contains("France, capital: Paris."), "{}", stderr(&out));
+    assert!(chat_requests(&emu)[0].get("think").is_none(), "auto sends no think");
+
+    emu.push_reply(
+        Reply::default()
+            .thinking("Need the time.")
+            .tool_calls(json!([{"function": {"name": "current_time", "arguments": {"timezone": "Asia/Tokyo"}}}])),
+    );
+    emu.push_reply(Reply::text("It is late in Tokyo.").thinking("Got it."));
+    let out =
+        run(&["--model", "gemma4:e4b", "chat", "--tools", "time", "--think", "high", "--json", "Tokyo time?"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["thinking"], json!(["Need the time.", "Got it."]));
+    assert_eq!(v["steps"][0]["tool"], "current_time");
+    assert_eq!(chat_requests(&emu).last().unwrap()["think"], "high");
+}
+
+#[test]
+fn think_on_to_a_model_that_does_not_think_exits_4_before_sending() {
+    let emu = with_gemma4();
+    let out = run(&["--model", "gemma3:4b", "chat", "--think", "on", "hi"], &emu);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("think"), "{}", stderr(&out));
+    assert!(chat_requests(&emu).is_empty(), "nothing sent");
+    let out = run(&["--model", "gemma3:4b", "chat", "--think", "sometimes", "hi"], &emu);
+    assert_eq!(out.status.code(), Some(2), "a value that is not a choice is a usage error");
+}
+
+/// The width and height of a base64 JPEG, from its frame header.
+fn jpeg_size(b64: &str) -> (u32, u32) {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    let sof = bytes.windows(2).position(|w| w == [0xff, 0xc0] || w == [0xff, 0xc2]).expect("a JPEG frame header");
+    let h = u16::from_be_bytes([bytes[sof + 5], bytes[sof + 6]]);
+    let w = u16::from_be_bytes([bytes[sof + 7], bytes[sof + 8]]);
+    (u32::from(w), u32::from(h))
+}
+
+#[test]
+fn gemma4_gets_photos_by_its_pixel_budget_and_high_detail_asks_for_more() {
+    let emu = with_gemma4();
+    let photo = fixture("coffee-12mp.jpg");
+    let out = run(&["--model", "gemma4:e4b", "chat", "--image", &photo, "what?"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = &chat_requests(&emu)[0];
+    let (w, h) = jpeg_size(body["messages"][0]["images"][0].as_str().unwrap());
+    // 4032×3024 into 280 tokens of 48×48 px (645,120 px), aspect kept — not Gemma 3's 896 square.
+    assert!(w * h <= 645_120 && w * h > 600_000 && (f64::from(w) / f64::from(h) - 4.0 / 3.0).abs() < 0.01, "{w}×{h}");
+    assert!(body.get("options").is_none_or(|o| o.get("image_max_tokens").is_none()));
+
+    let out = run(&["--model", "gemma4:e4b", "chat", "--detail", "high", "--image", &photo, "read the menu"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = &chat_requests(&emu)[1];
+    let (w, h) = jpeg_size(body["messages"][0]["images"][0].as_str().unwrap());
+    assert!(w * h <= 2_580_480 && w * h > 2_400_000, "{w}×{h}");
+    assert_eq!(body["options"]["image_max_tokens"], 1120);
+    // Gemma 3 keeps its square, whatever the detail.
+    let out = run(&["--model", "gemma3:4b", "chat", "--detail", "high", "--image", &photo, "what?"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = &chat_requests(&emu)[2];
+    assert_eq!(jpeg_size(body["messages"][0]["images"][0].as_str().unwrap()), (896, 672));
+    assert!(body.get("options").is_none_or(|o| o.get("image_max_tokens").is_none()));
 }
