@@ -8,7 +8,7 @@ use crate::logging;
 use crate::state::AppState;
 use gemma_desk_core::store::{Conversation, ImageInput};
 use gemma_desk_core::turn::{SavedTurn, Turn, TurnEvent};
-use gemma_desk_core::{Backend, Error, Message};
+use gemma_desk_core::{Error, Message};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -46,18 +46,19 @@ pub async fn chat_send(
     tools: bool,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
-    let store = state.conversations()?.clone();
-    let backend = state.backend()?;
+    // A photo no longer there is said before anything is saved; a model or server that fails, after the question
+    // is saved (with the error in its answer).
     let mut images = Vec::new();
     for a in &attachments {
         let photo = state.attachment(a).ok_or_else(|| CmdError::photo_unavailable(a))?;
         images.push(ImageInput::from(&photo));
     }
-    let turn = Turn::send(&store, &backend, conversation, &text, images, &model).await?;
+    let turn = Turn::send(state.conversations()?, conversation, &text, images, &model)?;
+    // Saved with the question now: a retry is Regenerate, which reads them from the store.
     for a in &attachments {
         state.remove_attachment(a);
     }
-    run(&state, id, turn, backend, model, tools, on_event).await
+    run(&state, id, turn, model, tools, on_event).await
 }
 
 /// Another answer to the question answered by `answer` (kept as an earlier version).
@@ -70,10 +71,8 @@ pub async fn chat_regenerate(
     tools: bool,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
-    let store = state.conversations()?.clone();
-    let backend = state.backend()?;
-    let turn = Turn::regenerate(&store, &backend, answer, &model).await?;
-    run(&state, id, turn, backend, model, tools, on_event).await
+    let turn = Turn::regenerate(state.conversations()?, answer, &model)?;
+    run(&state, id, turn, model, tools, on_event).await
 }
 
 /// A new version of the user's message `message` (its photos kept), then an answer to it.
@@ -88,10 +87,8 @@ pub async fn chat_edit(
     tools: bool,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
-    let store = state.conversations()?.clone();
-    let backend = state.backend()?;
-    let turn = Turn::edit(&store, &backend, message, &text, &model).await?;
-    run(&state, id, turn, backend, model, tools, on_event).await
+    let turn = Turn::edit(state.conversations()?, message, &text, &model)?;
+    run(&state, id, turn, model, tools, on_event).await
 }
 
 /// Stops the answer (or caption question, see `captions::ask_once`) the page started under `id`.
@@ -106,11 +103,14 @@ async fn run(
     state: &AppState,
     id: String,
     turn: Turn,
-    backend: Backend,
     model: String,
     tools: bool,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
+    let backend = match state.backend() {
+        Ok(backend) => backend,
+        Err(e) => return Err(turn.fail(e, state.lang()).into()),
+    };
     let server = backend.kind().as_str();
     let build = state.answer_request(model.clone(), tools);
     let request = move |history: Vec<Message>| {
