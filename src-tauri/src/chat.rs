@@ -9,7 +9,7 @@ use crate::state::{AnswerChoices, AppState};
 use gemma_desk_core::images::{self, Detail};
 use gemma_desk_core::store::{Conversation, ImageInput};
 use gemma_desk_core::turn::{SavedTurn, Turn, TurnEvent};
-use gemma_desk_core::{Backend, Error, Message, Think};
+use gemma_desk_core::{Error, Message, Think};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -49,16 +49,17 @@ pub async fn chat_send(
     detail: Option<Detail>,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
-    let store = state.conversations()?.clone();
-    let backend = state.backend()?;
+    // A photo no longer there is said before anything is saved; a model or server that fails, after the question
+    // is saved (with the error in its answer).
     let detail = detail.unwrap_or_default();
     let mut photos = Vec::new();
     for a in &attachments {
         photos.push(state.attachment(a).ok_or_else(|| CmdError::photo_unavailable(a))?);
     }
     let mut choices = AnswerChoices { tools, think: think.unwrap_or_default(), image_max_tokens: None };
-    if !photos.is_empty() {
-        // Photos were attached at the model's largest size (see attach.rs); here they get this conversation's.
+    // Photos were attached at the model's largest size (see attach.rs); here they get this conversation's detail.
+    // Without a server to ask, they go as attached (and the answer fails with that error, saved).
+    if let (false, Ok(backend)) = (photos.is_empty(), state.backend()) {
         let opts = backend.prepare_options(&model, detail).await;
         if opts.pixel_budget.is_some() && detail == Detail::High {
             choices.image_max_tokens = Some(detail.gemma4_tokens());
@@ -71,11 +72,12 @@ pub async fn chat_send(
         photos = fitted.map_err(|error| Error::Image { path: String::new(), error })?;
     }
     let images = photos.iter().map(ImageInput::from).collect();
-    let turn = Turn::send(&store, &backend, conversation, &text, images, &model).await?;
+    let turn = Turn::send(state.conversations()?, conversation, &text, images, &model)?;
+    // Saved with the question now: a retry is Regenerate, which reads them from the store.
     for a in &attachments {
         state.remove_attachment(a);
     }
-    run(&state, id, turn, backend, model, choices, on_event).await
+    run(&state, id, turn, model, choices, on_event).await
 }
 
 /// Another answer to the question answered by `answer` (kept as an earlier version).
@@ -89,11 +91,9 @@ pub async fn chat_regenerate(
     think: Option<Think>,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
-    let store = state.conversations()?.clone();
-    let backend = state.backend()?;
-    let turn = Turn::regenerate(&store, &backend, answer, &model).await?;
+    let turn = Turn::regenerate(state.conversations()?, answer, &model)?;
     let choices = AnswerChoices { tools, think: think.unwrap_or_default(), image_max_tokens: None };
-    run(&state, id, turn, backend, model, choices, on_event).await
+    run(&state, id, turn, model, choices, on_event).await
 }
 
 /// A new version of the user's message `message` (its photos kept), then an answer to it.
@@ -109,11 +109,9 @@ pub async fn chat_edit(
     think: Option<Think>,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
-    let store = state.conversations()?.clone();
-    let backend = state.backend()?;
-    let turn = Turn::edit(&store, &backend, message, &text, &model).await?;
+    let turn = Turn::edit(state.conversations()?, message, &text, &model)?;
     let choices = AnswerChoices { tools, think: think.unwrap_or_default(), image_max_tokens: None };
-    run(&state, id, turn, backend, model, choices, on_event).await
+    run(&state, id, turn, model, choices, on_event).await
 }
 
 /// Stops the answer (or caption question, see `captions::ask_once`) the page started under `id`.
@@ -128,11 +126,14 @@ async fn run(
     state: &AppState,
     id: String,
     turn: Turn,
-    backend: Backend,
     model: String,
     choices: AnswerChoices,
     on_event: Channel<Value>,
 ) -> CmdResult<TurnView> {
+    let backend = match state.backend() {
+        Ok(backend) => backend,
+        Err(e) => return Err(turn.fail(e, state.lang()).into()),
+    };
     let server = backend.kind().as_str();
     let build = state.answer_request(model.clone(), choices);
     let (tools, think) = (choices.tools, choices.think.as_str());

@@ -3,16 +3,18 @@
 //! edit-and-resend add versions; the earlier ones stay.
 //!
 //! Two steps, because the caller cancels only the second: [`Turn::send`], [`Turn::regenerate`] or [`Turn::edit`]
-//! save the question and start the answer's message; [`Turn::answer`] asks the model and streams into it.
-//! Cancelling is dropping that future (the desktop app aborts its task): the store's writer then keeps the
-//! partial answer marked incomplete, and the closed request stops the server. Events go to a plain callback,
-//! so the core needs no channel type of any GUI.
+//! save the question and start the answer's message, without asking the server anything, so that a question
+//! typed is never lost to a server that is down or a model that cannot see its photos; [`Turn::answer`] checks
+//! the model, asks it and streams into the answer, and a failure of either is saved in the answer as an error
+//! (so Regenerate retries it). Cancelling is dropping that future (the desktop app aborts its task), or the
+//! [`Turn`] before it is answered: the store's writer then keeps the partial answer marked incomplete, and the
+//! closed request stops the server. Events go to a plain callback, so the core needs no channel type of any GUI.
 
 use crate::agent::{self, AgentEvent, AnswerRequest};
 use crate::store::{
     Conversation, ConversationId, ImageInput, MessageId, NewMessage, Store, StoredMessage, StreamWriter,
 };
-use crate::{Backend, Capability, Error, Message, Result};
+use crate::{Backend, Capability, Error, Lang, Message, Result};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -32,6 +34,8 @@ pub enum TurnEvent {
 pub struct Turn {
     store: Store,
     question: MessageId,
+    /// Whether the question has photos: only a model that sees them may be asked.
+    photos: bool,
     /// The user's message as saved (`None` when regenerating).
     user: Option<StoredMessage>,
     writer: StreamWriter,
@@ -45,7 +49,7 @@ pub struct SavedTurn {
     pub answer: StoredMessage,
 }
 
-/// Photos only go to a model that sees them: said before anything is sent (or saved). A blank model is none.
+/// Photos only go to a model that sees them: said before anything is sent. A blank model is none.
 pub async fn check_model(backend: &Backend, model: &str, images: bool) -> Result<()> {
     if model.trim().is_empty() {
         return Err(Error::NoSuitableModel { what: "chat".into() });
@@ -57,16 +61,14 @@ pub async fn check_model(backend: &Backend, model: &str, images: bool) -> Result
 }
 
 impl Turn {
-    /// `text` (and photos) in `conversation`, a new one when `None`.
-    pub async fn send(
+    /// `text` (and photos) in `conversation`, a new one when `None`, answered by `model`.
+    pub fn send(
         store: &Store,
-        backend: &Backend,
         conversation: Option<ConversationId>,
         text: &str,
         images: Vec<ImageInput>,
         model: &str,
     ) -> Result<Turn> {
-        check_model(backend, model, !images.is_empty()).await?;
         let conversation = match conversation {
             Some(c) => c,
             None => store.create_conversation("")?.id,
@@ -74,43 +76,53 @@ impl Turn {
         // Saved before it is sent: whatever happens next, the question is not lost.
         let user = store.append(conversation, NewMessage::user(text).with_images(images))?;
         let writer = store.start_answer(user.id, model)?;
-        Ok(Turn { store: store.clone(), question: user.id, user: Some(user), writer })
+        Ok(Turn::asking(store, &user, Some(user.clone()), writer))
     }
 
     /// Another answer to the question answered by `answer` (kept as an earlier version).
-    pub async fn regenerate(store: &Store, backend: &Backend, answer: MessageId, model: &str) -> Result<Turn> {
+    pub fn regenerate(store: &Store, answer: MessageId, model: &str) -> Result<Turn> {
         let old = store.message(answer)?;
         let question = old.parent_id.ok_or_else(|| Error::Other("this answer has no question".into()))?;
-        let has_images = !store.message(question)?.images.is_empty();
-        check_model(backend, model, has_images).await?;
+        let question = store.message(question)?;
         let writer = store.regenerate(answer, model)?;
-        Ok(Turn { store: store.clone(), question, user: None, writer })
+        Ok(Turn::asking(store, &question, None, writer))
     }
 
     /// A new version of the user's message `message` (its photos kept), to be answered.
-    pub async fn edit(store: &Store, backend: &Backend, message: MessageId, text: &str, model: &str) -> Result<Turn> {
+    pub fn edit(store: &Store, message: MessageId, text: &str, model: &str) -> Result<Turn> {
         let old = store.message(message)?;
         let mut images = Vec::new();
         for r in &old.images {
             let stored = store.image(&r.sha256)?;
             images.push(ImageInput { bytes: stored.bytes, mime: r.mime.clone(), width: r.width, height: r.height });
         }
-        check_model(backend, model, !images.is_empty()).await?;
         let user = store.edit_message(message, text, images)?;
         let writer = store.start_answer(user.id, model)?;
-        Ok(Turn { store: store.clone(), question: user.id, user: Some(user), writer })
+        Ok(Turn::asking(store, &user, Some(user.clone()), writer))
+    }
+
+    /// Ends the turn unanswered because of `error` (its caller could not even ask, e.g. no server to ask): the
+    /// error is saved in the answer, in `lang`, as [`answer`](Self::answer) saves one, and returned.
+    pub fn fail(self, error: Error, lang: Lang) -> Error {
+        let _ = self.writer.fail(&error.message(lang));
+        error
+    }
+
+    fn asking(store: &Store, question: &StoredMessage, user: Option<StoredMessage>, writer: StreamWriter) -> Turn {
+        Turn { store: store.clone(), question: question.id, photos: !question.images.is_empty(), user, writer }
     }
 
     /// Ask the model and save its answer as it streams. `request` makes the request from the history up to the
     /// question (the caller adds its options); `on_event` hears [`TurnEvent::Started`] first, then the agent's
-    /// events. A failed answer is saved with the error's text in the request's language, and the error returned.
+    /// events. A failed answer, or a model that cannot answer (see [`check_model`]), is saved with the error's text
+    /// in the request's language, and the error returned.
     pub async fn answer(
         self,
         backend: &Backend,
         request: impl FnOnce(Vec<Message>) -> AnswerRequest + Send,
         on_event: &mut (dyn FnMut(TurnEvent) + Send),
     ) -> Result<SavedTurn> {
-        let Turn { store, question, user, mut writer } = self;
+        let Turn { store, question, photos, user, mut writer } = self;
         let conversation = store.conversation(writer.conversation_id())?;
         on_event(TurnEvent::Started { conversation, user: user.clone(), answer_id: writer.id() });
         let request = request(store.chat_history(question)?);
@@ -118,26 +130,32 @@ impl Turn {
         // How long the model thought before its answer began ("Thought for 12 s"), kept with the stats.
         let mut thinking_since: Option<Instant> = None;
         let mut thought_for: Option<Duration> = None;
-        let result = agent::answer(backend, request, &mut |event: AgentEvent| {
-            match &event {
-                AgentEvent::Thinking { .. } => {
-                    thinking_since.get_or_insert_with(Instant::now);
+        let result = async {
+            check_model(backend, &request.model, photos).await?;
+            agent::answer(backend, request, &mut |event: AgentEvent| {
+                match &event {
+                    AgentEvent::Thinking { .. } => {
+                        thinking_since.get_or_insert_with(Instant::now);
+                    }
+                    AgentEvent::Delta { .. } if thought_for.is_none() => {
+                        thought_for = thinking_since.map(|t| t.elapsed())
+                    }
+                    _ => {}
                 }
-                AgentEvent::Delta { .. } if thought_for.is_none() => thought_for = thinking_since.map(|t| t.elapsed()),
-                _ => {}
-            }
-            // The store writes at most every 250 ms; a failed write is retried with the next.
-            let _ = match &event {
-                AgentEvent::Delta { text } => writer.push(text).map(|_| ()),
-                AgentEvent::Thinking { text } => writer.push_thinking(text).map(|_| ()),
-                AgentEvent::Step(step) => writer.push_step(serde_json::to_value(step).unwrap_or_default()),
-                AgentEvent::Retract => {
-                    writer.retract();
-                    Ok(())
-                }
-            };
-            on_event(TurnEvent::Agent(event));
-        })
+                // The store writes at most every 250 ms; a failed write is retried with the next.
+                let _ = match &event {
+                    AgentEvent::Delta { text } => writer.push(text).map(|_| ()),
+                    AgentEvent::Thinking { text } => writer.push_thinking(text).map(|_| ()),
+                    AgentEvent::Step(step) => writer.push_step(serde_json::to_value(step).unwrap_or_default()),
+                    AgentEvent::Retract => {
+                        writer.retract();
+                        Ok(())
+                    }
+                };
+                on_event(TurnEvent::Agent(event));
+            })
+            .await
+        }
         .await;
         let answer = match result {
             Ok(out) => {

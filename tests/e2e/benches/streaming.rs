@@ -12,9 +12,10 @@
 //! - `agent+tools`: `agent::answer` with time tools on, as the app sends every answer by default. Gemma 3 has no
 //!   native tools, so this is the ReAct loop: `/api/show` first, then the answer, held back until the streamer
 //!   knows it is prose and not a tool call.
-//! - `app`: what `chat_send` (src-tauri/src/chat.rs) does, without Tauri: save the user's message, start the
-//!   answer in the store, read the history, the kept client (`AppState::backend()` keeps one per server), the
-//!   agent with tools, every event written to the `StreamWriter` and serialised as it is for the webview.
+//! - `app`: what `chat_send` (src-tauri/src/chat.rs) does, without Tauri, through the same code: `Turn::send` (the
+//!   user's message saved, the answer started in the store), the kept client (`AppState::backend()` keeps one per
+//!   server), then `Turn::answer` (the history read back, the agent with tools, every event written to the
+//!   store's `StreamWriter`), every event serialised as the app hands it to the webview.
 //!
 //! Time to first token: from the call to the first text handed to the caller. Per-token cost: wall time from the
 //! first to the last token divided by the tokens between, and the bench thread's CPU time per token (all client
@@ -23,7 +24,8 @@ mod support;
 
 use futures_util::StreamExt;
 use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
-use gemma_desk_core::store::{NewMessage, Store};
+use gemma_desk_core::store::Store;
+use gemma_desk_core::turn::{Turn, TurnEvent};
 use gemma_desk_core::{Backend, ChatRequest, ClientOptions, Message, OllamaClient, OpenAiClient};
 use gemma_desk_e2e::emulator::{Emulator, Reply};
 use reqwest::Url;
@@ -173,32 +175,31 @@ impl Bench {
                 text = out.expect("agent answer").answer;
             }
             Path::App => {
-                // chat_send: saved before it is sent, the answer started in the store, the history read back.
+                // chat_send: saved before it is sent, the answer started in the store.
                 let store_start = Instant::now();
-                let conv = self.store.create_conversation("").unwrap();
-                let user = self.store.append(conv.id, NewMessage::user("Count for me, please.")).unwrap();
-                let mut writer = self.store.start_answer(user.id, MODEL).unwrap();
-                let history = self.store.chat_history(user.id).unwrap();
+                let turn = Turn::send(&self.store, None, "Count for me, please.", Vec::new(), MODEL).unwrap();
                 store_ms = store_start.elapsed().as_secs_f64() * 1e3;
                 let client_start = Instant::now();
                 let backend = self.backend(s.api);
                 client_ms = client_start.elapsed().as_secs_f64() * 1e3;
-                let mut req = AnswerRequest::new(MODEL, history);
-                req.tools = true;
-                let out = agent::answer(&backend, req, &mut |event| {
-                    if let AgentEvent::Delta { text } = &event {
-                        let _ = writer.push(text);
-                    }
-                    // What the app hands to the webview's channel.
-                    std::hint::black_box(serde_json::to_value(&event).unwrap_or_default());
-                    if let AgentEvent::Delta { .. } = event {
-                        t.token()
-                    }
-                })
-                .await
-                .expect("app-path answer");
-                writer.finish(None).unwrap();
-                text = out.answer;
+                let request = |history| AnswerRequest { tools: true, ..AnswerRequest::new(MODEL, history) };
+                let saved = turn
+                    .answer(&backend, request, &mut |event| {
+                        // What the app hands to the webview's channel (chat.rs's `page_event`).
+                        let page = match &event {
+                            TurnEvent::Started { conversation, user, answer_id } => {
+                                serde_json::json!({ "conversation": conversation, "user": user, "answer_id": answer_id })
+                            }
+                            TurnEvent::Agent(agent_event) => serde_json::to_value(agent_event).unwrap_or_default(),
+                        };
+                        std::hint::black_box(page);
+                        if let TurnEvent::Agent(AgentEvent::Delta { .. }) = event {
+                            t.token()
+                        }
+                    })
+                    .await
+                    .expect("app-path answer");
+                text = saved.answer.content;
             }
         }
         let end = Instant::now();

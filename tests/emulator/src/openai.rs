@@ -10,19 +10,20 @@ use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::gojson::{self, check, field, DecodeError, Want};
 use crate::reply::Reply;
 use crate::server::{
-    check_inputs, check_runnable, estimate_tokens, interruption, json_with, metrics, next_reply, sorted_models,
-    streams_thinking, Gen, Interrupt, Kind, St, JSON,
+    bad_request, chat_model, check_inputs, check_runnable, interruption, json_status, json_with, metrics, next_reply,
+    sorted_models, ChatParsed, Failure, Gen, St, Wire, JSON,
 };
+use crate::state::Shared;
 use crate::stream::Step;
-use crate::util::{go_quote, ms, unix_secs};
+use crate::util::{go_quote, unix_secs};
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
@@ -45,8 +46,20 @@ fn error_value(status: u16, message: &str) -> Value {
 
 /// `{"error":{"message","type","param":null,"code":null}}` with this status.
 pub fn error_response(status: u16, message: &str) -> Response {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json_with(code, JSON, &error_value(status, message))
+    json_status(status, &error_value(status, message))
+}
+
+/// `/v1`: OpenAI's error objects, server-sent events; an error mid-stream is an event of its own, and no `[DONE]`
+/// follows it.
+const OPENAI: Wire = Wire {
+    error: error_response,
+    stream_error: error_event,
+    stream_type: "text/event-stream",
+    whole_type: "application/json",
+};
+
+fn error_event(message: &str) -> Step {
+    sse(&error_value(500, message))
 }
 
 /// The namespace part of a model name, as `owned_by` reports it ("library" for official models).
@@ -56,18 +69,13 @@ fn owned_by(name: &str) -> String {
     parts.pop().unwrap_or("library").to_string()
 }
 
+/// A model as `/v1/models` lists it.
+fn model_object(name: &str, modified: SystemTime) -> Value {
+    json!({ "id": name, "object": "model", "created": unix_secs(modified), "owned_by": owned_by(name) })
+}
+
 pub async fn models(State(st): St) -> Response {
-    let data: Vec<Value> = sorted_models(&st)
-        .iter()
-        .map(|m| {
-            json!({
-                "id": m.spec.name,
-                "object": "model",
-                "created": unix_secs(m.modified_at),
-                "owned_by": owned_by(&m.spec.name),
-            })
-        })
-        .collect();
+    let data: Vec<Value> = sorted_models(&st).iter().map(|m| model_object(&m.spec.name, m.modified_at)).collect();
     // Go marshals the nil slice of an empty list as null.
     let data = if data.is_empty() { Value::Null } else { Value::Array(data) };
     json_with(StatusCode::OK, JSON, &json!({ "object": "list", "data": data }))
@@ -76,36 +84,18 @@ pub async fn models(State(st): St) -> Response {
 pub async fn model(State(st): St, Path(name): Path<String>) -> Response {
     let found = st.lock().installed(&name).map(|m| m.modified_at);
     match found {
-        Some(modified) => json_with(
-            StatusCode::OK,
-            JSON,
-            &json!({
-                "id": name,
-                "object": "model",
-                "created": unix_secs(modified),
-                "owned_by": owned_by(&name),
-            }),
-        ),
+        Some(modified) => json_with(StatusCode::OK, JSON, &model_object(&name, modified)),
         None => error_response(404, &format!("model '{name}' not found")),
     }
 }
 
-struct Parsed {
-    obj: Map<String, Value>,
-    model: String,
-    messages: usize,
-    last_user: String,
-    all_text: String,
-    images: Vec<Vec<u8>>,
-    has_tools: bool,
-    /// The `think` the effort maps to; `None` leaves the model's default.
-    think: Option<Value>,
-}
-
-/// Decodes an `openai.ChatCompletionRequest` and converts its messages like `FromChatRequest`.
-fn parse(v: &Value) -> Result<Parsed, String> {
+/// Decodes an `openai.ChatCompletionRequest` and converts its messages like `FromChatRequest`; with it, the `think`
+/// its reasoning effort maps to (`None` leaves the model's default).
+fn parse(v: &Value) -> Result<(ChatParsed, Option<Value>), String> {
     const S: &str = "ChatCompletionRequest";
     let obj = gojson::top_object(v, "openai.ChatCompletionRequest")?;
+    // This struct's fields and Go types: alike in shape to `server::parse_chat`'s, a twin on purpose (each list
+    // is one Go struct's, as its decoder names them in errors).
     check(&obj, "model", Want::Str, S, "model", "string")?;
     check(&obj, "messages", Want::Array, S, "messages", "[]openai.Message")?;
     check(&obj, "stream", Want::Bool, S, "stream", "bool")?;
@@ -127,9 +117,7 @@ fn parse(v: &Value) -> Result<Parsed, String> {
         return Err("[] is too short - 'messages'".into());
     }
 
-    let mut images = Vec::new();
-    let mut last_user = String::new();
-    let mut all_text = String::new();
+    let mut p = ChatParsed::new(obj, messages.len());
     for m in &messages {
         let empty = Map::new();
         let m = m.as_object().unwrap_or(&empty);
@@ -139,7 +127,7 @@ fn parse(v: &Value) -> Result<Parsed, String> {
             Value::String(s) => text.push_str(s),
             Value::Array(parts) => {
                 for part in parts {
-                    text.push_str(&convert_part(part, &mut images)?);
+                    text.push_str(&convert_part(part, &mut p.images)?);
                 }
             }
             other => {
@@ -149,28 +137,15 @@ fn parse(v: &Value) -> Result<Parsed, String> {
                 }
             }
         }
-        all_text.push_str(&text);
-        if role == "user" {
-            last_user = text;
-        }
+        p.add(role, &text);
     }
-    let has_tools = field(&obj, "tools").and_then(Value::as_array).is_some_and(|t| !t.is_empty());
     // `reasoning.effort` wins over `reasoning_effort` whenever `reasoning` is present.
-    let effort = match field(&obj, "reasoning") {
+    let effort = match field(&p.obj, "reasoning") {
         Some(r) => r.get("effort").and_then(Value::as_str).unwrap_or(""),
-        None => field(&obj, "reasoning_effort").and_then(Value::as_str).unwrap_or(""),
+        None => field(&p.obj, "reasoning_effort").and_then(Value::as_str).unwrap_or(""),
     };
     let think = think_from_effort(effort)?;
-    Ok(Parsed {
-        model: field(&obj, "model").and_then(Value::as_str).unwrap_or("").to_string(),
-        messages: messages.len(),
-        last_user,
-        all_text,
-        images,
-        has_tools,
-        think,
-        obj,
-    })
+    Ok((p, think))
 }
 
 /// `thinkFromReasoningEffort` (§9): OpenAI's scale clamped to Ollama's levels.
@@ -224,45 +199,27 @@ fn convert_part(part: &Value, images: &mut Vec<Vec<u8>>) -> Result<String, Strin
 }
 
 pub async fn chat_completions(State(st): St, body: Bytes) -> Response {
-    let v = match gojson::decode(&body) {
-        Ok(v) => v,
+    answer_chat(&st, &body).await.unwrap_or_else(|(code, msg)| error_response(code, &msg))
+}
+
+async fn answer_chat(st: &Shared, body: &[u8]) -> Result<Response, Failure> {
+    let v = gojson::decode(body).map_err(|e| match e {
         // The middleware reports the decoder's error verbatim, so an empty body says "EOF".
-        Err(DecodeError::Eof) => return error_response(400, "EOF"),
-        Err(DecodeError::Msg(m)) => return error_response(400, &m),
-    };
-    let p = match parse(&v) {
-        Ok(p) => p,
-        Err(m) => return error_response(400, &m),
-    };
+        DecodeError::Eof => bad_request("EOF".into()),
+        DecodeError::Msg(m) => bad_request(m),
+    })?;
+    let (p, think) = parse(&v).map_err(bad_request)?;
     // From here on the native ChatHandler runs, its errors re-shaped by the middleware.
-    if p.model.trim().is_empty() {
-        return error_response(400, "model is required");
-    }
-    let Some(spec) = st.lock().find_model(&p.model) else {
-        return error_response(404, &format!("model {} not found, try pulling it first", go_quote(&p.model)));
-    };
-    if let Err((code, msg)) = check_runnable(&spec, &p.model, p.has_tools, &p.think, "chat") {
-        return error_response(code, &msg);
-    }
-    if let Err((code, msg)) = check_inputs(&spec, &p.think, &p.images) {
-        return error_response(code, &msg);
-    }
+    let spec = chat_model(st, &p.model)?;
+    check_runnable(&spec, &p.model, p.has_tools, &think, "chat")?;
+    check_inputs(&spec, &think, &p.images)?;
     let include_usage =
         field(&p.obj, "stream_options").and_then(|o| o.get("include_usage")).and_then(Value::as_bool).unwrap_or(false);
-    let g = Gen {
-        // Unlike the native API, /v1 streams only when asked to.
-        stream: field(&p.obj, "stream").and_then(Value::as_bool).unwrap_or(false),
-        last_user: p.last_user,
-        prompt_tokens: estimate_tokens(&p.all_text) + 10 * p.messages as u64,
-        keep_alive: None,
-        num_ctx: 4096,
-        think: streams_thinking(&spec, &p.think, Kind::Chat),
-        model: p.model,
-        spec,
-    };
-    let reply = next_reply(&st, &g);
+    // Unlike the native API, /v1 streams only when asked to.
+    let g = p.generation(spec, &think, false);
+    let reply = next_reply(st, &g);
     let id = format!("chatcmpl-{}", st.completion_id());
-    respond(g, reply, id, include_usage).await
+    Ok(respond(g, reply, id, include_usage).await)
 }
 
 /// Converts native tool calls to OpenAI's shape (arguments as a JSON string).
@@ -331,9 +288,8 @@ fn sse(v: &impl Serialize) -> Step {
 }
 
 async fn respond(g: Gen, reply: Reply, id: String, include_usage: bool) -> Response {
-    tokio::time::sleep(ms(reply.first_byte_delay_ms)).await;
-    if reply.is_error_status() {
-        return error_response(reply.status, &reply.error_message());
+    if let Some(r) = OPENAI.error_status(&reply).await {
+        return r;
     }
     let created = unix_secs(SystemTime::now());
     let m = metrics(g.prompt_tokens, &reply);
@@ -349,37 +305,32 @@ async fn respond(g: Gen, reply: Reply, id: String, include_usage: bool) -> Respo
         reply.done_reason.clone().unwrap_or_else(|| "stop".into())
     };
     let interrupt = interruption(&reply);
+    let pieces = reply.pieces();
 
     if !g.stream {
-        let sent = interrupt.map_or(reply.pieces().len(), |(at, _)| at);
-        tokio::time::sleep(ms(reply.delay_ms * sent as u64)).await;
-        return match interrupt {
-            Some((_, Interrupt::Error)) => error_response(500, &reply.error_message()),
-            Some((_, Interrupt::Stall)) => std::future::pending().await,
-            Some((_, Interrupt::Cut)) => sse_response("application/json", vec![Step::Cut]),
-            None => {
-                let mut message = json!({ "role": "assistant", "content": reply.content() });
-                if !reply.thinking.is_empty() {
-                    message["reasoning"] = json!(reply.thinking_text());
-                }
-                if let Some(calls) = tool_calls {
-                    message["tool_calls"] = calls;
-                }
-                json_with(
-                    StatusCode::OK,
-                    JSON,
-                    &json!({
-                        "id": id,
-                        "object": "chat.completion",
-                        "created": created,
-                        "model": g.model,
-                        "system_fingerprint": "fp_ollama",
-                        "choices": [{ "index": 0, "message": message, "finish_reason": finish_reason }],
-                        "usage": usage,
-                    }),
-                )
-            }
-        };
+        if let Some(r) = OPENAI.unstreamed_interruption(&reply, interrupt, pieces.len(), reply.delay_ms).await {
+            return r;
+        }
+        let mut message = json!({ "role": "assistant", "content": reply.content() });
+        if !reply.thinking.is_empty() {
+            message["reasoning"] = json!(reply.thinking_text());
+        }
+        if let Some(calls) = tool_calls {
+            message["tool_calls"] = calls;
+        }
+        return json_with(
+            StatusCode::OK,
+            JSON,
+            &json!({
+                "id": id,
+                "object": "chat.completion",
+                "created": created,
+                "model": g.model,
+                "system_fingerprint": "fp_ollama",
+                "choices": [{ "index": 0, "message": message, "finish_reason": finish_reason }],
+                "usage": usage,
+            }),
+        );
     }
 
     let chunk = |delta: Delta, finish: Option<&str>| {
@@ -395,19 +346,10 @@ async fn respond(g: Gen, reply: Reply, id: String, include_usage: bool) -> Respo
     };
     let text =
         |content: &'static str| Delta { role: "assistant", content: Some(content), reasoning: "", tool_calls: None };
-    let pieces = reply.pieces();
     let mut steps = Vec::new();
     for i in 0..=pieces.len() {
-        if let Some((at, kind)) = interrupt {
-            if at == i {
-                steps.push(match kind {
-                    Interrupt::Cut => Step::Cut,
-                    Interrupt::Stall => Step::Stall,
-                    // An error after the first byte arrives as an SSE event, and no [DONE].
-                    Interrupt::Error => sse(&error_value(500, &reply.error_message())),
-                });
-                return sse_response("text/event-stream", steps);
-            }
+        if OPENAI.interrupted(&mut steps, interrupt, i, &reply) {
+            return OPENAI.stream(steps);
         }
         if let Some(&(reasoning, content)) = pieces.get(i) {
             steps.push(Step::Sleep(reply.delay_ms));
@@ -437,11 +379,7 @@ async fn respond(g: Gen, reply: Reply, id: String, include_usage: bool) -> Respo
         }));
     }
     steps.push(Step::line("data: [DONE]\n\n"));
-    sse_response("text/event-stream", steps)
-}
-
-fn sse_response(content_type: &'static str, steps: Vec<Step>) -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], crate::stream::body(steps)).into_response()
+    OPENAI.stream(steps)
 }
 
 #[cfg(test)]

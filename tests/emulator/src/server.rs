@@ -77,13 +77,97 @@ pub fn json_ok(v: &impl Serialize) -> Response {
     json_with(StatusCode::OK, JSON, v)
 }
 
+/// JSON with a status given as a number (an unknown one is a 500).
+pub fn json_status(status: u16, v: &impl Serialize) -> Response {
+    json_with(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), JSON, v)
+}
+
 pub fn error(status: u16, msg: &str) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json_with(status, JSON, &json!({ "error": msg }))
+    json_status(status, &json!({ "error": msg }))
 }
 
 fn streaming(content_type: &'static str, steps: Vec<Step>) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], stream::body(steps)).into_response()
+}
+
+/// A failure before anything is generated: the status and the message each surface wraps in its own shape.
+pub type Failure = (u16, String);
+
+/// A request that could not be read is a 400 with the reader's message.
+pub fn bad_request(message: String) -> Failure {
+    (400, message)
+}
+
+/// What the two surfaces (the native API and `/v1`) write differently around the same scripted reply, so that
+/// the code that plays a script, including its interruptions, is written once.
+pub struct Wire {
+    /// A JSON error body with this status.
+    pub error: fn(u16, &str) -> Response,
+    /// An error that comes after the first byte: the last step of the stream.
+    pub stream_error: fn(&str) -> Step,
+    /// The content type of a stream.
+    pub stream_type: &'static str,
+    /// The content type of a whole (unstreamed) answer; a cut one is sent with it.
+    pub whole_type: &'static str,
+}
+
+/// The native API: `{"error": …}`, NDJSON lines.
+pub const NATIVE: Wire = Wire { error, stream_error: error_line, stream_type: NDJSON, whole_type: JSON };
+
+fn error_line(message: &str) -> Step {
+    line(&json!({ "error": message }))
+}
+
+impl Wire {
+    pub fn stream(&self, steps: Vec<Step>) -> Response {
+        streaming(self.stream_type, steps)
+    }
+
+    /// Waits as long as the script makes the first byte wait; a scripted error status is then the whole answer.
+    pub async fn error_status(&self, script: &Reply) -> Option<Response> {
+        tokio::time::sleep(ms(script.first_byte_delay_ms)).await;
+        script.is_error_status().then(|| (self.error)(script.status, &script.error_message()))
+    }
+
+    /// An unstreamed answer goes out whole once its `pieces` would have been made, `delay_ms` apart (up to an
+    /// interruption); the interruption is then the whole answer. `None`: there is none, the caller answers.
+    pub async fn unstreamed_interruption(
+        &self,
+        script: &Reply,
+        interrupt: Option<(usize, Interrupt)>,
+        pieces: usize,
+        delay_ms: u64,
+    ) -> Option<Response> {
+        let sent = interrupt.map_or(pieces, |(at, _)| at);
+        tokio::time::sleep(ms(delay_ms * sent as u64)).await;
+        Some(match interrupt?.1 {
+            // A failed generation is reported as a plain error when nothing was streamed.
+            Interrupt::Error => (self.error)(500, &script.error_message()),
+            Interrupt::Stall => std::future::pending().await,
+            Interrupt::Cut => streaming(self.whole_type, vec![Step::Cut]),
+        })
+    }
+
+    /// Pushes the steps of an interruption due at piece `i`, if one is; true if the stream ends there.
+    pub fn interrupted(
+        &self,
+        steps: &mut Vec<Step>,
+        interrupt: Option<(usize, Interrupt)>,
+        i: usize,
+        script: &Reply,
+    ) -> bool {
+        match interrupt {
+            Some((at, kind)) if at == i => {
+                steps.push(match kind {
+                    Interrupt::Cut => Step::Cut,
+                    Interrupt::Stall => Step::Stall,
+                    Interrupt::Error => (self.stream_error)(&script.error_message()),
+                });
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// NDJSON line: compact JSON plus `\n`, as Go's encoder writes.
@@ -448,9 +532,8 @@ async fn pull(State(st): St, body: Bytes) -> Response {
     };
     let script = script.unwrap_or_default();
     let delay = if script.delay_ms > 0 { script.delay_ms } else { pull_delay };
-    tokio::time::sleep(ms(script.first_byte_delay_ms)).await;
-    if script.is_error_status() {
-        return error(script.status, &script.error_message());
+    if let Some(r) = NATIVE.error_status(&script).await {
+        return r;
     }
 
     // PullModel (server/images.go): "pulling manifest" goes out before the registry is asked, so
@@ -491,15 +574,13 @@ async fn pull(State(st): St, body: Bytes) -> Response {
     let interrupt = pull_interruption(&script, lines.len());
 
     if !stream {
-        let sent = interrupt.map_or(lines.len(), |(at, _)| at);
-        tokio::time::sleep(ms(delay * sent as u64)).await;
-        return match (interrupt, end) {
-            // waitForStream answers 500 with the error when it arrives.
-            (Some((_, Interrupt::Error)), _) => error(500, &script.error_message()),
-            (Some((_, Interrupt::Stall)), _) => std::future::pending().await,
-            (Some((_, Interrupt::Cut)), _) => streaming(JSON, vec![Step::Cut]),
-            (None, PullEnd::Fail(msg)) => error(500, &msg),
-            (None, PullEnd::Success(spec)) => {
+        // waitForStream answers 500 with the error when it arrives.
+        if let Some(r) = NATIVE.unstreamed_interruption(&script, interrupt, lines.len(), delay).await {
+            return r;
+        }
+        return match end {
+            PullEnd::Fail(msg) => error(500, &msg),
+            PullEnd::Success(spec) => {
                 st.lock().install(*spec);
                 json_ok(&status("success"))
             }
@@ -510,16 +591,8 @@ async fn pull(State(st): St, body: Bytes) -> Response {
         if i > 0 {
             steps.push(Step::Sleep(delay));
         }
-        match interrupt {
-            Some((at, kind)) if at == i => {
-                steps.push(match kind {
-                    Interrupt::Cut => Step::Cut,
-                    Interrupt::Stall => Step::Stall,
-                    Interrupt::Error => line(&json!({ "error": script.error_message() })),
-                });
-                return streaming(NDJSON, steps);
-            }
-            _ => {}
+        if NATIVE.interrupted(&mut steps, interrupt, i, &script) {
+            return NATIVE.stream(steps);
         }
         if let Some(l) = lines.get(i) {
             steps.push(line(l));
@@ -534,7 +607,7 @@ async fn pull(State(st): St, body: Bytes) -> Response {
             steps.push(line(&status("success")));
         }
     }
-    streaming(NDJSON, steps)
+    NATIVE.stream(steps)
 }
 
 enum PullEnd {
@@ -799,9 +872,8 @@ fn load_response(kind: Kind, model: &str, reason: &str) -> Response {
 
 /// Answers a native request with a scripted reply.
 async fn native_reply(kind: Kind, g: Gen, reply: Reply) -> Response {
-    tokio::time::sleep(ms(reply.first_byte_delay_ms)).await;
-    if reply.is_error_status() {
-        return error(reply.status, &reply.error_message());
+    if let Some(r) = NATIVE.error_status(&reply).await {
+        return r;
     }
     let model = g.model.as_str();
     let done_reason = reply.done_reason.clone().unwrap_or_else(|| "stop".into());
@@ -811,38 +883,31 @@ async fn native_reply(kind: Kind, g: Gen, reply: Reply) -> Response {
     let tool_calls = if kind == Kind::Chat { reply.tool_calls.as_ref() } else { None };
     let interrupt = interruption(&reply);
 
+    let pieces = reply.pieces();
     if !g.stream {
-        let sent = interrupt.map_or(reply.pieces().len(), |(at, _)| at);
-        tokio::time::sleep(ms(reply.delay_ms * sent as u64)).await;
-        return match interrupt {
-            // A failed generation is reported as a plain error when nothing was streamed.
-            Some((_, Interrupt::Error)) => error(500, &reply.error_message()),
-            Some((_, Interrupt::Stall)) => std::future::pending().await,
-            Some((_, Interrupt::Cut)) => streaming(JSON, vec![Step::Cut]),
-            None => {
-                let content = reply.content();
-                let thinking = reply.thinking_text();
-                let mut l = thinking_line(kind, model, &thinking, &content, tool_calls);
-                l.done = true;
-                l.done_reason = Some(&done_reason);
-                l.context = context;
-                l.metrics = Some(m);
-                json_ok(&l)
-            }
-        };
+        if let Some(r) = NATIVE.unstreamed_interruption(&reply, interrupt, pieces.len(), reply.delay_ms).await {
+            return r;
+        }
+        let content = reply.content();
+        let thinking = reply.thinking_text();
+        let mut l = thinking_line(kind, model, &thinking, &content, tool_calls);
+        l.done = true;
+        l.done_reason = Some(&done_reason);
+        l.context = context;
+        l.metrics = Some(m);
+        return json_ok(&l);
     }
 
     let mut steps = Vec::new();
-    let pieces = reply.pieces();
     for (i, (thinking, content)) in pieces.iter().enumerate() {
-        if interrupt_steps(&mut steps, interrupt, i, &reply) {
-            return streaming(NDJSON, steps);
+        if NATIVE.interrupted(&mut steps, interrupt, i, &reply) {
+            return NATIVE.stream(steps);
         }
         steps.push(Step::Sleep(reply.delay_ms));
         steps.push(line(&thinking_line(kind, model, thinking, content, None)));
     }
-    if interrupt_steps(&mut steps, interrupt, pieces.len(), &reply) {
-        return streaming(NDJSON, steps);
+    if NATIVE.interrupted(&mut steps, interrupt, pieces.len(), &reply) {
+        return NATIVE.stream(steps);
     }
     if let Some(calls) = tool_calls {
         // Ollama sends parsed tool calls in their own (not done) message, then the done line;
@@ -855,22 +920,7 @@ async fn native_reply(kind: Kind, g: Gen, reply: Reply) -> Response {
     done.context = context;
     done.metrics = Some(m);
     steps.push(line(&done));
-    streaming(NDJSON, steps)
-}
-
-/// Pushes the steps of an interruption due at chunk `i`; true if the stream ends there.
-fn interrupt_steps(steps: &mut Vec<Step>, interrupt: Option<(usize, Interrupt)>, i: usize, reply: &Reply) -> bool {
-    match interrupt {
-        Some((at, kind)) if at == i => {
-            steps.push(match kind {
-                Interrupt::Cut => Step::Cut,
-                Interrupt::Stall => Step::Stall,
-                Interrupt::Error => line(&json!({ "error": reply.error_message() })),
-            });
-            true
-        }
-        _ => false,
-    }
+    NATIVE.stream(steps)
 }
 
 /// `options.num_ctx`, else Ollama's default of 4096.
@@ -878,20 +928,73 @@ fn num_ctx(obj: &Map<String, Value>) -> u64 {
     field(obj, "options").and_then(|o| o.get("num_ctx")).and_then(Value::as_u64).unwrap_or(4096)
 }
 
-struct ChatParsed {
-    obj: Map<String, Value>,
-    model: String,
-    messages: usize,
-    last_user: String,
-    all_text: String,
-    images: Vec<Vec<u8>>,
-    has_tools: bool,
+/// A chat request as both `/api/chat` and `/v1/chat/completions` read it: their messages differ in shape, not in
+/// what the emulator takes from them.
+pub struct ChatParsed {
+    pub obj: Map<String, Value>,
+    pub model: String,
+    pub messages: usize,
+    /// Text of the last user message, for the default reply.
+    pub last_user: String,
+    /// All the messages' text, for the prompt's token count.
+    pub all_text: String,
+    pub images: Vec<Vec<u8>>,
+    pub has_tools: bool,
+}
+
+impl ChatParsed {
+    /// The request `obj` (its fields checked) with `messages` messages, whose text is yet to be [`add`](Self::add)ed.
+    pub fn new(obj: Map<String, Value>, messages: usize) -> Self {
+        ChatParsed {
+            model: field(&obj, "model").and_then(Value::as_str).unwrap_or("").to_string(),
+            has_tools: field(&obj, "tools").and_then(Value::as_array).is_some_and(|t| !t.is_empty()),
+            messages,
+            last_user: String::new(),
+            all_text: String::new(),
+            images: Vec::new(),
+            obj,
+        }
+    }
+
+    /// One message's text.
+    pub fn add(&mut self, role: &str, text: &str) {
+        self.all_text.push_str(text);
+        if role == "user" {
+            self.last_user = text.to_string();
+        }
+    }
+
+    /// The generation it asks for on `spec`, streamed unless `stream` says otherwise (its default differs
+    /// between the surfaces); the model kept loaded as long as the default, with the default context.
+    pub fn generation(self, spec: ModelSpec, think: &Option<Value>, stream_default: bool) -> Gen {
+        Gen {
+            stream: field(&self.obj, "stream").and_then(Value::as_bool).unwrap_or(stream_default),
+            last_user: self.last_user,
+            prompt_tokens: estimate_tokens(&self.all_text) + 10 * self.messages as u64,
+            keep_alive: None,
+            num_ctx: 4096,
+            think: streams_thinking(&spec, think, Kind::Chat),
+            model: self.model,
+            spec,
+        }
+    }
+}
+
+/// ChatHandler's first checks, on either surface: a model is named, and installed.
+pub fn chat_model(st: &Shared, model: &str) -> Result<ModelSpec, Failure> {
+    if model.trim().is_empty() {
+        return Err((400, "model is required".into()));
+    }
+    st.lock()
+        .find_model(model)
+        .ok_or_else(|| (404, format!("model {} not found, try pulling it first", go_quote(model))))
 }
 
 /// Decodes an `api.ChatRequest` with Go's type errors.
 fn parse_chat(v: &Value) -> Result<ChatParsed, String> {
     const S: &str = "ChatRequest";
     let obj = gojson::top_object(v, "api.ChatRequest")?;
+    // This struct's fields and Go types (a twin of `openai::parse`'s on purpose: see there).
     check(&obj, "model", Want::Str, S, "model", "string")?;
     check(&obj, "messages", Want::Array, S, "messages", "[]api.Message")?;
     check(&obj, "options", Want::Object, S, "options", "map[string]interface {}")?;
@@ -900,10 +1003,8 @@ fn parse_chat(v: &Value) -> Result<ChatParsed, String> {
     gojson::keep_alive(&obj)?;
     gojson::think(&obj)?;
 
-    let mut images = Vec::new();
-    let mut last_user = String::new();
-    let mut all_text = String::new();
     let messages = field(&obj, "messages").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut p = ChatParsed::new(obj, messages.len());
     for m in &messages {
         let m = match m {
             Value::Object(m) => m,
@@ -918,68 +1019,37 @@ fn parse_chat(v: &Value) -> Result<ChatParsed, String> {
         check(m, "tool_name", Want::Str, M, "messages.tool_name", "string")?;
         // A tool result names its call by `tool_name` or `tool_call_id` (§4).
         check(m, "tool_call_id", Want::Str, M, "messages.tool_call_id", "string")?;
-        images.extend(gojson::decode_images(m, M, "messages.images")?);
-        let content = field(m, "content").and_then(Value::as_str).unwrap_or("");
-        all_text.push_str(content);
-        if field(m, "role").and_then(Value::as_str) == Some("user") {
-            last_user = content.to_string();
-        }
+        p.images.extend(gojson::decode_images(m, M, "messages.images")?);
+        let role = field(m, "role").and_then(Value::as_str).unwrap_or("");
+        p.add(role, field(m, "content").and_then(Value::as_str).unwrap_or(""));
     }
-    let has_tools = field(&obj, "tools").and_then(Value::as_array).is_some_and(|t| !t.is_empty());
-    Ok(ChatParsed {
-        model: field(&obj, "model").and_then(Value::as_str).unwrap_or("").to_string(),
-        messages: messages.len(),
-        last_user,
-        all_text,
-        images,
-        has_tools,
-        obj,
-    })
+    Ok(p)
 }
 
 async fn chat(State(st): St, body: Bytes) -> Response {
-    let v = match decode_native(&body) {
-        Ok(v) => v,
-        Err(m) => return error(400, &m),
-    };
-    let p = match parse_chat(&v) {
-        Ok(p) => p,
-        Err(m) => return error(400, &m),
-    };
-    if p.model.trim().is_empty() {
-        return error(400, "model is required");
-    }
-    let Some(spec) = st.lock().find_model(&p.model) else {
-        return error(404, &format!("model {} not found, try pulling it first", go_quote(&p.model)));
-    };
+    answer_chat(&st, &body).await.unwrap_or_else(|(code, msg)| error(code, &msg))
+}
+
+async fn answer_chat(st: &Shared, body: &[u8]) -> Result<Response, Failure> {
+    let v = decode_native(body).map_err(bad_request)?;
+    let mut p = parse_chat(&v).map_err(bad_request)?;
+    let spec = chat_model(st, &p.model)?;
     let keep_alive = gojson::keep_alive(&p.obj).unwrap_or(None);
     let think = field(&p.obj, "think").cloned();
     if p.messages == 0 && keep_alive == Some(0.0) {
         st.lock().unload(&p.model);
-        return load_response(Kind::Chat, &p.model, "unload");
+        return Ok(load_response(Kind::Chat, &p.model, "unload"));
     }
-    if let Err((code, msg)) = check_runnable(&spec, &p.model, p.has_tools, &think, "chat") {
-        return error(code, &msg);
-    }
-    let g = Gen {
-        stream: field(&p.obj, "stream").and_then(Value::as_bool).unwrap_or(true),
-        last_user: p.last_user,
-        prompt_tokens: estimate_tokens(&p.all_text) + 10 * p.messages as u64,
-        keep_alive,
-        num_ctx: num_ctx(&p.obj),
-        think: streams_thinking(&spec, &think, Kind::Chat),
-        model: p.model,
-        spec,
-    };
-    if p.messages == 0 {
+    check_runnable(&spec, &p.model, p.has_tools, &think, "chat")?;
+    let (messages, images, num_ctx) = (p.messages, std::mem::take(&mut p.images), num_ctx(&p.obj));
+    let g = Gen { keep_alive, num_ctx, ..p.generation(spec, &think, true) };
+    if messages == 0 {
         st.lock().mark_loaded(&g.spec, g.keep_alive, g.num_ctx);
-        return load_response(Kind::Chat, &g.model, "load");
+        return Ok(load_response(Kind::Chat, &g.model, "load"));
     }
-    if let Err((code, msg)) = check_inputs(&g.spec, &think, &p.images) {
-        return error(code, &msg);
-    }
-    let reply = next_reply(&st, &g);
-    native_reply(Kind::Chat, g, reply).await
+    check_inputs(&g.spec, &think, &images)?;
+    let reply = next_reply(st, &g);
+    Ok(native_reply(Kind::Chat, g, reply).await)
 }
 
 async fn generate(State(st): St, body: Bytes) -> Response {

@@ -189,7 +189,7 @@ async fn thinking_is_saved_with_the_answer_and_not_sent_back_in_later_turns() {
     let request = |history: Vec<Message>| AnswerRequest::new("gemma4:e4b", history);
 
     emu.push_reply(Reply::text("Hello!").thinking("A greeting."));
-    let turn = Turn::send(&store, &backend, None, "hi", Vec::new(), "gemma4:e4b").await.unwrap();
+    let turn = Turn::send(&store, None, "hi", Vec::new(), "gemma4:e4b").unwrap();
     let mut thought = String::new();
     let saved = turn
         .answer(&backend, request, &mut |e| {
@@ -206,7 +206,7 @@ async fn thinking_is_saved_with_the_answer_and_not_sent_back_in_later_turns() {
 
     emu.push_reply(Reply::text("Fine.").thinking("Small talk."));
     let conversation = Some(saved.conversation.id);
-    let turn = Turn::send(&store, &backend, conversation, "how are you?", Vec::new(), "gemma4:e4b").await.unwrap();
+    let turn = Turn::send(&store, conversation, "how are you?", Vec::new(), "gemma4:e4b").unwrap();
     turn.answer(&backend, request, &mut |_| {}).await.unwrap();
     let sent = bodies_sent_to(&emu, "/api/chat").pop().unwrap();
     let earlier = &sent["messages"][1];

@@ -7,11 +7,9 @@
 //! `real_engine.rs` runs only against a real engine (`tests/real-engine/run.sh`). A new test file that needs
 //! neither goes here, with a `mod` line below.
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod agent_loop;
 mod agent_openai;
+mod common;
 mod gemma4;
 mod images;
 mod markdown;

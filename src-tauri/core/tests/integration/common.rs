@@ -1,9 +1,7 @@
 //! Setup shared by the core's tests against the emulator: clients with short timeouts, the fixed clock and the
 //! request the agent tests ask with, and readers of what the emulator was sent. One copy here, so that a test file
-//! says only what it checks, and a change to how tests connect is made once.
-//!
-//! Not every test binary uses every helper, hence the `dead_code` allowance.
-#![allow(dead_code)]
+//! says only what it checks, and a change to how tests connect is made once. A module of the one test binary
+//! (`main.rs`), so an unused helper is a warning: a helper for a binary of its own belongs in that binary.
 
 use chrono::TimeZone;
 use gemma_desk_core::agent::{answer_with_clock, AgentEvent, AgentOutcome, AnswerRequest};
