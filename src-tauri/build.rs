@@ -7,6 +7,7 @@ fn main() {
         "set_host",
         "set_language",
         "set_model",
+        "set_hide_cloud_models",
         "model_options",
         "set_model_options",
         "ask_once",

@@ -76,6 +76,7 @@ macro_rules! handlers_with {
             settings::set_host,
             settings::set_language,
             settings::set_model,
+            settings::set_hide_cloud_models,
             settings::model_options,
             settings::set_model_options,
             // Servers: the list in Settings, and the status of the one in use

@@ -23,6 +23,8 @@ pub struct AppInfo {
     host: String,
     host_source: &'static str,
     model: Option<String>,
+    /// Cloud models are left out of the picker.
+    hide_cloud_models: bool,
     settings_warning: Option<String>,
     /// Conversations cannot be saved (database unreadable, or from a newer app: read-only).
     storage_problem: Option<CmdError>,
@@ -48,6 +50,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         host,
         host_source,
         model: s.model,
+        hide_cloud_models: s.hide_cloud_models,
         settings_warning: state.settings_warning.clone(),
         storage_problem: state.storage_problem().map(CmdError::from),
     }
@@ -83,6 +86,12 @@ pub fn set_language(state: State<'_, AppState>, language: Option<Lang>) -> CmdRe
 #[tauri::command]
 pub fn set_model(state: State<'_, AppState>, model: Option<String>) -> CmdResult<()> {
     Ok(state.update(|s| s.model = model)?)
+}
+
+/// Leave cloud models out of the model picker (or show them again).
+#[tauri::command]
+pub fn set_hide_cloud_models(state: State<'_, AppState>, hide: bool) -> CmdResult<()> {
+    Ok(state.update(|s| s.hide_cloud_models = hide)?)
 }
 
 /// The user's options for `model` (empty when none are set).

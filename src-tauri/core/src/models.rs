@@ -63,6 +63,12 @@ pub struct ModelInfo {
     /// on the server itself.
     #[serde(default)]
     pub remote_host: Option<String>,
+    /// [`is_cloud`](Self::is_cloud), for the UI (set by [`with_derived`](Self::with_derived)).
+    #[serde(default)]
+    pub cloud: bool,
+    /// [`has_variable_image_budget`](Self::has_variable_image_budget), for the UI's Detail choice.
+    #[serde(default)]
+    pub image_detail: bool,
 }
 
 impl ModelInfo {
@@ -111,7 +117,14 @@ impl ModelInfo {
             context_length: None,
             vision_image_size: None,
             remote_host: None,
+            cloud: false,
+            image_detail: false,
         }
+    }
+
+    /// With the fields the UI reads computed from the others (call again after changing capabilities).
+    pub fn with_derived(self) -> ModelInfo {
+        ModelInfo { cloud: self.is_cloud(), image_detail: self.has_variable_image_budget(), ..self }
     }
 
     /// With what Ollama's `/api/show` says. Servers older than 0.6.4 report no capabilities: then a
@@ -150,7 +163,7 @@ impl ModelInfo {
             }
         };
         let context_length = context_length.or(self.context_length);
-        ModelInfo { capabilities, context_length, vision_image_size, family, ..self }
+        ModelInfo { capabilities, context_length, vision_image_size, family, ..self }.with_derived()
     }
 }
 
@@ -206,6 +219,7 @@ pub(crate) fn guessed_info(name: &str) -> ModelInfo {
         capabilities: guess_capabilities(name),
         ..ModelInfo::named(name)
     }
+    .with_derived()
 }
 
 /// What a model can do, judged by its name alone, for servers that do not say: every model chats;
@@ -439,6 +453,8 @@ mod tests {
             context_length: None,
             vision_image_size: None,
             remote_host: None,
+            cloud: false,
+            image_detail: false,
         }
     }
 

@@ -36,6 +36,9 @@ pub struct Settings {
     /// Per model (by name): system prompt, temperature, context length, keep-alive.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub model_options: std::collections::BTreeMap<String, ModelOptions>,
+    /// Leave cloud models (Ollama's `-cloud`, which run on ollama.com) out of the model picker.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hide_cloud_models: bool,
     /// Whatever a newer version wrote: carried through untouched.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,

@@ -189,6 +189,7 @@ impl OpenAiClient {
         };
         if let Some(caps) = self.overrides.get(model) {
             info.capabilities = caps.clone();
+            info = info.with_derived();
         }
         Ok(info)
     }
