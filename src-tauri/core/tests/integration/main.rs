@@ -12,6 +12,7 @@ mod common;
 
 mod agent_loop;
 mod agent_openai;
+mod audio;
 mod gemma4;
 mod images;
 mod markdown;
