@@ -16,8 +16,8 @@ use symphonia::core::meta::MetadataOptions;
 
 use super::{AudioError, AudioFormat};
 
-/// Sample rates outside this range are refused: below it nothing is speech, above it a header is lying (and the
-/// samples kept for 30 s would need too much memory).
+/// Sample rates outside this range are refused: below it there is no speech to hear, above it the header is most
+/// likely wrong (and 30 s of samples would need too much memory).
 const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=384_000;
 
 /// A clip decoded and downmixed, at its own sample rate.

@@ -28,30 +28,11 @@ pub(super) fn sniff(data: &[u8]) -> Result<AudioFormat, AudioError> {
     if mpeg_audio_sync(data) == Some(Sync::Adts) {
         return Ok(AudioFormat::Aac);
     }
-    let unsupported = |name: &str| Err(AudioError::Unsupported(name.to_string()));
     if starts(b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
-        return unsupported("AIFF");
+        return Err(AudioError::Unsupported("AIFF".into()));
     }
-    if starts(&[0x1A, 0x45, 0xDF, 0xA3]) {
-        return unsupported("WebM/Matroska");
-    }
-    if starts(&[0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11]) {
-        return unsupported("WMA");
-    }
-    if starts(b"#!AMR") {
-        return unsupported("AMR");
-    }
-    if starts(b"caff") {
-        return unsupported("CAF");
-    }
-    if starts(b"MThd") {
-        return unsupported("MIDI");
-    }
-    if starts(b"wvpk") {
-        return unsupported("WavPack");
-    }
-    if starts(b"MAC ") {
-        return unsupported("Monkey's Audio (APE)");
+    if let Some((_, name)) = UNSUPPORTED.iter().find(|(signature, _)| starts(signature)) {
+        return Err(AudioError::Unsupported(name.to_string()));
     }
     if starts(b"%PDF") {
         return Err(AudioError::NotAudio(Some("a PDF document")));
@@ -64,6 +45,17 @@ pub(super) fn sniff(data: &[u8]) -> Result<AudioFormat, AudioError> {
     }
     Err(AudioError::NotAudio(None))
 }
+
+/// Known sound formats we do not decode, by the signature they start with.
+const UNSUPPORTED: &[(&[u8], &str)] = &[
+    (&[0x1A, 0x45, 0xDF, 0xA3], "WebM/Matroska"),
+    (&[0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11], "WMA"),
+    (b"#!AMR", "AMR"),
+    (b"caff", "CAF"),
+    (b"MThd", "MIDI"),
+    (b"wvpk", "WavPack"),
+    (b"MAC ", "Monkey's Audio (APE)"),
+];
 
 /// What an OGG stream carries, from the codec header in its first page.
 fn ogg_codec(data: &[u8]) -> Result<AudioFormat, AudioError> {
@@ -137,6 +129,7 @@ mod tests {
         assert_eq!(sniff(b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\x1e\x01vorbis"), Ok(AudioFormat::Ogg));
         assert_eq!(sniff(b""), Err(AudioError::Empty));
         assert_eq!(sniff(b"FORM\0\0\0\0AIFF"), Err(AudioError::Unsupported("AIFF".into())));
+        assert_eq!(sniff(b"MThd\0\0\0\x06"), Err(AudioError::Unsupported("MIDI".into())));
         assert_eq!(sniff(b"%PDF-1.7"), Err(AudioError::NotAudio(Some("a PDF document"))));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Err(AudioError::NotAudio(Some("an image"))));
         assert_eq!(sniff(b"hello, world"), Err(AudioError::NotAudio(None)));

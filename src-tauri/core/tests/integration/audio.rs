@@ -57,6 +57,7 @@ fn every_format_becomes_a_16khz_mono_wav_of_the_same_length_and_pitch() {
         ("tone-660hz-22k05-mono.flac", AudioFormat::Flac, 22_050, 1, 1500, 660.0),
         ("tone-440hz-48k-stereo-vorbis.ogg", AudioFormat::Ogg, 48_000, 2, 1500, 440.0),
         ("tone-880hz-48k-mono-aac.m4a", AudioFormat::M4a, 48_000, 1, 2000, 880.0),
+        ("tone-550hz-44k1-mono-adts.aac", AudioFormat::Aac, 44_100, 1, 1000, 550.0),
     ];
     for (name, format, rate, channels, length_ms, hz) in cases {
         let prepared = prepare(name);
@@ -79,6 +80,40 @@ fn every_format_becomes_a_16khz_mono_wav_of_the_same_length_and_pitch() {
         let json = serde_json::to_value(&prepared).unwrap();
         assert_eq!(json["format"], format.as_str());
         assert!(json.get("wav").is_none(), "the WAV goes to JSON only once, as base64");
+    }
+}
+
+/// A WAV of `secs` of a `hz` tone written by hound (an independent writer): integer PCM of `bits`, every channel
+/// the same.
+fn hound_wav(bits: u16, rate: u32, channels: u16, secs: f64, hz: f64) -> Vec<u8> {
+    let spec =
+        hound::WavSpec { channels, sample_rate: rate, bits_per_sample: bits, sample_format: hound::SampleFormat::Int };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut writer = hound::WavWriter::new(&mut out, spec).unwrap();
+    let full_scale = f64::from((1u32 << (bits - 1)) - 1);
+    for i in 0..(secs * f64::from(rate)) as u32 {
+        let value =
+            (0.5 * full_scale * (2.0 * std::f64::consts::PI * hz * f64::from(i) / f64::from(rate)).sin()) as i32;
+        for _ in 0..channels {
+            writer.write_sample(value).unwrap();
+        }
+    }
+    writer.finalize().unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn every_integer_pcm_layout_is_read_at_any_rate_and_channel_count() {
+    // (bits, rate, channels): 8-bit unsigned upsampled from 8 kHz, 24-bit surround, 32-bit, 16 kHz passed through.
+    for (bits, rate, channels) in [(8, 8_000, 1), (24, 96_000, 3), (32, 11_025, 6), (16, 16_000, 1)] {
+        let what = format!("{bits}-bit {rate} Hz {channels} ch");
+        let prepared = prepare_audio_bytes(&hound_wav(bits, rate, channels, 1.0, 500.0), &AudioOptions::default())
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!((prepared.source_sample_rate, prepared.source_channels), (rate, channels), "{what}");
+        let samples = samples_of(&prepared);
+        assert!(prepared.duration_ms.abs_diff(1000) <= 50, "{what}: {} ms", prepared.duration_ms);
+        let heard_hz = tone_hz(&samples);
+        assert!((heard_hz - 500.0).abs() <= 25.0, "{what}: {heard_hz:.1} Hz");
     }
 }
 
