@@ -118,6 +118,15 @@ fn every_integer_pcm_layout_is_read_at_any_rate_and_channel_count() {
 }
 
 #[test]
+fn channels_are_averaged() {
+    // The left channel peaks at 0.5 and the right at 0.25, in phase: their average peaks at 0.375 of full scale
+    // (taking one channel would give 0.5 or 0.25, summing 0.75). Lossless, so only resampling moves it a little.
+    let samples = samples_of(&prepare("tone-440hz-44k1-stereo-s16.wav"));
+    let peak = f64::from(samples.iter().map(|s| s.unsigned_abs()).max().unwrap()) / 32767.0;
+    assert!((peak - 0.375).abs() < 0.01, "peak {peak:.3}");
+}
+
+#[test]
 fn the_format_comes_from_the_bytes_not_the_name() {
     let dir = tempfile::tempdir().unwrap();
     let misnamed = dir.path().join("voice-note.wav");
@@ -198,6 +207,10 @@ fn empty_garbage_and_damaged_files_get_clear_errors() {
         assert_eq!(error.message(Lang::En), en, "{what}");
         assert!(error.message(Lang::Zh).contains(zh), "{what}: {}", error.message(Lang::Zh));
     }
+    // A valid WAV with no samples.
+    let silent = prepare_audio_bytes(&hound_wav(16, 16_000, 1, 0.0, 440.0), &opts).unwrap_err();
+    assert_eq!(silent, AudioError::NoSound);
+    assert!(silent.message(Lang::Zh).contains("没有声音"));
     // Known containers with nothing valid inside: damaged or truncated (never "no sound", never a panic).
     let headers: [(&str, &[u8]); 5] = [
         ("wav", b"RIFF\x10\x4e\0\0WAVE"),
