@@ -55,6 +55,9 @@ pub enum Error {
     /// A photo that cannot be prepared: the reason is kept as is, to be said in either language.
     #[error("{path}: {error}")]
     Image { path: String, error: crate::images::ImageError },
+    /// An audio clip that cannot be prepared (undecodable, or longer than the model takes).
+    #[error("{path}: {error}")]
+    Audio { path: String, error: crate::audio::AudioError },
     /// The conversation database could not be read or written.
     #[error("cannot use the conversation database: {detail}")]
     Storage { detail: String },
@@ -97,7 +100,7 @@ impl Error {
             Error::Protocol { .. } => "protocol",
             Error::Cancelled => "cancelled",
             Error::Keychain(_) => "keychain",
-            Error::BadInput { .. } | Error::Image { .. } => "bad_input",
+            Error::BadInput { .. } | Error::Image { .. } | Error::Audio { .. } => "bad_input",
             Error::Storage { .. } => "storage",
             Error::StorageReadOnly { .. } => "storage_read_only",
             Error::StorageNotFound { .. } => "storage_not_found",
@@ -115,7 +118,7 @@ impl Error {
             | Error::ModelUnable { .. }
             | Error::NoSuitableModel { .. }
             | Error::UnknownModel { .. } => 4,
-            Error::BadInput { .. } | Error::Image { .. } => 5,
+            Error::BadInput { .. } | Error::Image { .. } | Error::Audio { .. } => 5,
             _ => 1,
         }
     }
@@ -125,6 +128,7 @@ impl Error {
         match self {
             Error::BadInput { reason, .. } => reason.clone(),
             Error::Image { error, .. } => error.message(lang),
+            Error::Audio { error, .. } => error.message(lang),
             other => other.message(lang),
         }
     }
@@ -153,6 +157,7 @@ impl Error {
             Error::Keychain(detail) => format!("无法使用系统钥匙串：{detail}"),
             Error::BadInput { path, reason } => format!("{path}：{reason}"),
             Error::Image { path, error } => format!("{path}：{}", error.message(lang)),
+            Error::Audio { path, error } => format!("{path}：{}", error.message(lang)),
             Error::Storage { detail } => format!("无法使用对话数据库：{detail}"),
             Error::StorageReadOnly { found, supported } => format!(
                 "对话数据库由更新版本的 Gemma Desk 写入（架构版本 {found}，本版本最高支持 {supported}），因此以只读方式打开"

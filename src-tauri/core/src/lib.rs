@@ -12,6 +12,7 @@
 //! | [`agent`] | tool loops, the ReAct prompt and parser |
 //! | [`tools`] | the time tools |
 //! | [`images`] | photo preparation |
+//! | [`audio`] | audio clip preparation: any common sound file to the 16 kHz mono WAV the model hears, 30 s at most |
 //! | [`caption`] | caption batches and their export formats |
 //! | [`store`] | conversations in SQLite: schema and migrations, messages and versions, images, streaming writer, export/import |
 //! | [`turn`] | a saved chat turn: the question saved before it is sent, the answer saved as it streams, its events |
@@ -22,6 +23,7 @@
 //! | [`i18n`] | the two languages |
 
 pub mod agent;
+pub mod audio;
 pub mod caption;
 pub mod chat;
 pub mod client;

@@ -9,6 +9,7 @@
 
 mod agent_loop;
 mod agent_openai;
+mod audio;
 mod common;
 mod gemma4;
 mod images;
