@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
+use gemma_desk_core::audio;
 use gemma_desk_core::caption::{self, ExportFormat};
 use gemma_desk_core::images::{self, Detail, PrepareOptions};
 use gemma_desk_core::models::{catalogue_entry, human_size};
@@ -126,6 +127,10 @@ enum Command {
         /// An image to send with the prompt (repeatable)
         #[arg(long, value_name = "FILE")]
         image: Vec<PathBuf>,
+        /// An audio clip to send with the prompt (repeatable; WAV, MP3, FLAC, OGG Vorbis, M4A/AAC; at most 30 s),
+        /// for models that hear (Gemma 4 e2b, e4b, 12b)
+        #[arg(long, value_name = "FILE")]
+        audio: Vec<PathBuf>,
         /// A system prompt
         #[arg(long, value_name = "TEXT")]
         system: Option<String>,
@@ -257,14 +262,14 @@ async fn run(cli: Cli, lang: Lang) -> Result<()> {
         Command::Pull { model } => pull(ollama_only(&client, "pull", lang)?, &model, lang).await,
         Command::Rm { model } => remove(ollama_only(&client, "rm", lang)?, &model, lang).await,
         Command::Show { model, json } => show(ollama_only(&client, "show", lang)?, &model, json, lang).await,
-        Command::Chat { prompt, image, system, tools, max_steps, think, detail, json } => {
+        Command::Chat { prompt, image, audio, system, tools, max_steps, think, detail, json } => {
             let detail = match detail {
                 DetailArg::Standard => Detail::Standard,
                 DetailArg::High => Detail::High,
             };
             let tools = tools == Tools::Time;
             let chat_args =
-                ChatArgs { prompt, images: image, system, tools, max_steps, think: think.think(), detail, json };
+                ChatArgs { prompt, images: image, audio, system, tools, max_steps, think: think.think(), detail, json };
             chat(&client, cli.model.as_deref(), chat_args, lang).await
         }
         Command::Caption { paths, prompt, format, out } => {
@@ -610,6 +615,7 @@ async fn show(client: &OllamaClient, model: &str, json: bool, lang: Lang) -> Res
 struct ChatArgs {
     prompt: Option<String>,
     images: Vec<PathBuf>,
+    audio: Vec<PathBuf>,
     system: Option<String>,
     tools: bool,
     max_steps: u32,
@@ -619,7 +625,8 @@ struct ChatArgs {
 }
 
 async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang) -> Result<()> {
-    let ChatArgs { prompt, images: image_paths, system, tools, max_steps, think, detail, json } = args;
+    let ChatArgs { prompt, images: image_paths, audio: audio_paths, system, tools, max_steps, think, detail, json } =
+        args;
     let prompt = match prompt {
         Some(p) => p,
         None if std::io::stdin().is_terminal() => String::new(),
@@ -632,9 +639,10 @@ async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang)
         }
     };
     let prompt = match prompt.trim() {
-        "" if image_paths.is_empty() => {
+        "" if image_paths.is_empty() && audio_paths.is_empty() => {
             return Err(Error::Usage("no prompt: give one as an argument or on stdin".into()))
         }
+        "" if image_paths.is_empty() => lang.pick("Answer what you hear.", "请回答你听到的内容。").to_string(),
         "" => lang.pick("Describe this image.", "图片里有什么？").to_string(),
         _ => prompt,
     };
@@ -642,6 +650,18 @@ async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang)
     // The model is checked first (nothing is read or sent for a model that cannot see), then
     // the images are prepared for its vision input size: upright, shrunk, re-encoded.
     let model = client.resolve_model(model, needs).await?;
+    if !audio_paths.is_empty() {
+        client.check_hears(&model).await?;
+    }
+    // Clips are decoded (any length check included) before anything is sent: a bad one exits 5.
+    let audio = tokio::task::spawn_blocking(move || {
+        audio_paths
+            .iter()
+            .map(|p| audio::prepare_audio_file(p, &audio::AudioOptions::default()).map(|a| a.base64))
+            .collect::<Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| Error::Other(format!("audio preparation failed: {e}")))??;
     let mut image_max_tokens = None;
     let images = if image_paths.is_empty() {
         Vec::new()
@@ -663,6 +683,7 @@ async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang)
     }
     let mut user = Message::user(prompt);
     user.images = images;
+    user.audio = audio;
     messages.push(user);
     let mut req = AnswerRequest::new(model, messages);
     req.tools = tools;

@@ -18,6 +18,10 @@ pub struct Message {
     /// Prepared images, standard base64 without a `data:` prefix (what Ollama accepts).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<String>,
+    /// Prepared audio clips (16 kHz mono 16-bit WAV, standard base64), for models that hear. Not a field of
+    /// Ollama's: each client places them (Ollama: after the images in `images`; OpenAI: `input_audio` parts).
+    #[serde(skip)]
+    pub audio: Vec<String>,
     /// Native tool calls the assistant made (Ollama's `tool_calls`), kept to send back as context.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
@@ -134,6 +138,7 @@ impl Message {
             role,
             content: content.into(),
             images: Vec::new(),
+            audio: Vec::new(),
             tool_calls: Vec::new(),
             tool_name: None,
             tool_call_id: None,

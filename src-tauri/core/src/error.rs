@@ -18,6 +18,9 @@ pub enum Error {
     /// The model is installed but cannot do what was asked (e.g. images to a text-only model).
     #[error("model \"{model}\" cannot {what}")]
     ModelUnable { model: String, what: String },
+    /// Audio for a model that does not hear, with the installed models that do (which may be none).
+    #[error("model \"{model}\" cannot hear audio{}", hearing_en(.hearing))]
+    CannotHear { model: String, hearing: Vec<String> },
     /// A pull asked for a model the registry does not have (or a name that is not one).
     #[error("there is no model \"{model}\" to download")]
     UnknownModel { model: String },
@@ -88,7 +91,7 @@ impl Error {
             Error::Unreachable { .. } => "unreachable",
             Error::NotOllama { .. } => "not_ollama",
             Error::ModelNotFound { .. } => "model_not_found",
-            Error::ModelUnable { .. } => "model_unable",
+            Error::ModelUnable { .. } | Error::CannotHear { .. } => "model_unable",
             Error::NoSuitableModel { .. } => "no_suitable_model",
             Error::UnknownModel { .. } => "unknown_model",
             Error::PullFailed { .. } => "pull_failed",
@@ -116,6 +119,7 @@ impl Error {
             Error::Unreachable { .. } => 3,
             Error::ModelNotFound { .. }
             | Error::ModelUnable { .. }
+            | Error::CannotHear { .. }
             | Error::NoSuitableModel { .. }
             | Error::UnknownModel { .. } => 4,
             Error::BadInput { .. } | Error::Image { .. } | Error::Audio { .. } => 5,
@@ -143,6 +147,12 @@ impl Error {
             Error::NotOllama { host, detail } => format!("{host} 上的服务器看起来不是 Ollama：{detail}"),
             Error::ModelNotFound { model } => format!("模型 “{model}” 尚未安装"),
             Error::ModelUnable { model, what } => format!("模型 “{model}” 不能{}", what_zh(what)),
+            Error::CannotHear { model, hearing } if hearing.is_empty() => {
+                format!("模型 “{model}” 听不了音频，已安装的模型也都不能")
+            }
+            Error::CannotHear { model, hearing } => {
+                format!("模型 “{model}” 听不了音频；能听的已安装模型：{}", hearing.join("、"))
+            }
             Error::NoSuitableModel { what } => format!("已安装的模型都不能{}", what_zh(what)),
             Error::UnknownModel { model } => format!("没有可下载的模型 “{model}”"),
             Error::PullFailed { model, message: Some(m) } => format!("下载模型 “{model}” 失败：{m}"),
@@ -190,6 +200,10 @@ impl Error {
             Error::NotOllama { .. } => lang.pick(
                 "Check the server address: it should point at Ollama (port 11434 by default).",
                 "请检查服务器地址：它应指向 Ollama（默认端口 11434）。",
+            ),
+            Error::CannotHear { .. } => lang.pick(
+                "Choose a model that hears (Gemma 4 e2b, e4b or 12b: `ollama pull gemma4:e4b`), or send the question without the clip.",
+                "请选择能听音频的模型（Gemma 4 的 e2b、e4b 或 12b：`ollama pull gemma4:e4b`），或不带音频发送问题。",
             ),
             Error::ModelUnable { what, .. } if what == "think" => lang.pick(
                 "Set Think to Auto or Off for this model, or choose one that thinks (Gemma 4: `ollama pull gemma4:e4b`).",
@@ -257,6 +271,15 @@ fn pull_hint(message: &str, lang: Lang) -> &'static str {
             "Pull again: Ollama keeps what it has downloaded and resumes from there.",
             "请重新下载：Ollama 会保留已下载的部分并从中断处继续。",
         )
+    }
+}
+
+/// `CannotHear`'s list of the models that can, in English.
+fn hearing_en(hearing: &[String]) -> String {
+    if hearing.is_empty() {
+        "; no installed model can".into()
+    } else {
+        format!("; installed models that can: {}", hearing.join(", "))
     }
 }
 

@@ -779,3 +779,50 @@ fn gemma4_gets_photos_by_its_pixel_budget_and_high_detail_asks_for_more() {
     assert_eq!(jpeg_size(body["messages"][0]["images"][0].as_str().unwrap()), (896, 672));
     assert!(body.get("options").is_none_or(|o| o.get("image_max_tokens").is_none()));
 }
+
+/// A clip from the repository's audio fixtures.
+fn audio_fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/audio").join(name);
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn audio_goes_to_a_model_that_hears_as_16_khz_mono_wav() {
+    let emu = with_gemma4();
+    let clip = audio_fixture("tone-440hz-44k1-stereo.mp3");
+    let out = run(&["--model", "gemma4:e4b", "chat", "--audio", &clip, "What note is this?"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sent = emu.requests_to("/api/chat").pop().unwrap();
+    let audio: Vec<_> = sent.media.iter().filter(|m| m.kind == "audio").collect();
+    assert_eq!(audio.len(), 1, "{:?}", sent.media);
+    let a = audio[0];
+    assert_eq!(
+        (a.format.as_str(), a.sample_rate, a.channels, a.bits_per_sample),
+        ("wav", Some(16_000), Some(1), Some(16))
+    );
+    assert!(a.duration_ms.is_some_and(|ms| ms > 500), "{a:?}");
+
+    // Over an OpenAI-compatible server: an `input_audio` part.
+    let out = openai(&emu, &["--model", "gemma4:e4b", "chat", "--audio", &clip, "What note?"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = v1_chat_requests(&emu).pop().unwrap();
+    let parts = body["messages"][0]["content"].as_array().unwrap();
+    let part = parts.iter().find(|p| p["type"] == "input_audio").expect("an input_audio part");
+    assert_eq!(part["input_audio"]["format"], "wav");
+    assert!(part["input_audio"]["data"].as_str().unwrap().starts_with("UklGR"), "a RIFF header");
+}
+
+#[test]
+fn audio_is_refused_before_sending_to_a_deaf_model_or_when_too_long_or_unreadable() {
+    let emu = with_gemma4();
+    let clip = audio_fixture("tone-440hz-44k1-stereo.mp3");
+    let out = run(&["--model", "gemma3:4b", "chat", "--audio", &clip, "hi"], &emu);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("gemma4:e4b"), "names the models that hear: {}", stderr(&out));
+    let out = run(&["--model", "gemma4:e4b", "chat", "--audio", &audio_fixture("tone-440hz-31s.mp3"), "hi"], &emu);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("30 s"), "{}", stderr(&out));
+    let out = run(&["--model", "gemma4:e4b", "chat", "--audio", &audio_fixture("truncated.flac"), "hi"], &emu);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(chat_requests(&emu).is_empty(), "nothing was sent");
+}

@@ -271,6 +271,19 @@ impl Backend {
         self.model_can(model, Capability::Tools).await
     }
 
+    /// Audio goes only to a model that hears: checked before anything is read or sent where the server says what
+    /// its models can do (a guess from a name never blocks), naming the installed models that can.
+    pub async fn check_hears(&self, model: &str) -> Result<()> {
+        match self.resolve_model(Some(model), &[Capability::Audio]).await {
+            Err(Error::ModelUnable { .. }) => {
+                let models = self.list_models().await.unwrap_or_default();
+                let hearing = models.into_iter().filter(|m| m.can(Capability::Audio)).map(|m| m.name).collect();
+                Err(Error::CannotHear { model: model.to_string(), hearing })
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
     /// Whether `model` can do `cap`, as the server reports it (Ollama's `/api/show`), or for an
     /// OpenAI-compatible server as its Ollama behind reports, the user set, or the name tells (never
     /// native tools: see [`guess_capabilities`](crate::models::guess_capabilities)).

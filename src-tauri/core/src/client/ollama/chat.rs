@@ -91,8 +91,14 @@ fn chat_body(req: &ChatRequest) -> Value {
     body
 }
 
+/// A message in Ollama's shape. Audio goes in `images` too: Ollama tells sound from pictures by the bytes.
 fn message_json(m: &Message) -> Value {
-    serde_json::to_value(m).expect("messages serialise")
+    let mut v = serde_json::to_value(m).expect("messages serialise");
+    if !m.audio.is_empty() {
+        let all: Vec<&String> = m.images.iter().chain(&m.audio).collect();
+        v["images"] = json!(all);
+    }
+    v
 }
 
 #[derive(Deserialize)]

@@ -119,9 +119,9 @@ fn messages_json(messages: &[Message]) -> Vec<Value> {
         .collect()
 }
 
-/// Text alone as a string; with images, content parts (images first, as Gemma is prompted).
+/// Text alone as a string; with images or audio, content parts (media first, as Gemma is prompted).
 fn content_json(m: &Message) -> Value {
-    if m.images.is_empty() {
+    if m.images.is_empty() && m.audio.is_empty() {
         return json!(m.content);
     }
     let mut parts: Vec<Value> = m
@@ -129,6 +129,9 @@ fn content_json(m: &Message) -> Value {
         .iter()
         .map(|b64| json!({ "type": "image_url", "image_url": { "url": format!("data:{};base64,{b64}", sniff_mime(b64)) } }))
         .collect();
+    parts.extend(
+        m.audio.iter().map(|b64| json!({ "type": "input_audio", "input_audio": { "data": b64, "format": "wav" } })),
+    );
     if !m.content.is_empty() {
         parts.push(json!({ "type": "text", "text": m.content }));
     }
