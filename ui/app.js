@@ -7,7 +7,9 @@
 // every module is.
 
 import { addAttachments, onPaste } from "./attachments.js";
-import { autoGrow, isStreaming, onMessagesScroll, send, setToolsToggle, stop, toolsEnabled } from "./chat.js";
+import {
+  autoGrow, isStreaming, onMessagesScroll, send, setDetail, setThink, setToolsToggle, showChoices, stop, toolsEnabled,
+} from "./chat.js";
 import { $ } from "./dom.js";
 import * as Help from "./help.js";
 import { I18n } from "./i18n.js";
@@ -64,7 +66,12 @@ async function init() {
   $("settings-form").addEventListener("submit", saveSettings);
   $("settings-cancel").addEventListener("click", () => $("settings").close());
   $("server-add").addEventListener("click", addServer);
-  $("model-select").addEventListener("change", (e) => invoke("set_model", { model: /** @type {HTMLSelectElement} */ (e.target).value || null }));
+  $("model-select").addEventListener("change", (e) => {
+    invoke("set_model", { model: /** @type {HTMLSelectElement} */ (e.target).value || null });
+    showChoices();
+  });
+  $("think-select").addEventListener("change", () => setThink($("think-select").value));
+  $("detail-select").addEventListener("change", () => setDetail($("detail-select").value));
   $("lang-toggle").addEventListener("click", async () => {
     /** @type {Lang} */
     const lang = await invoke("set_language", { language: I18n.lang === "zh" ? "en" : "zh" });

@@ -4,7 +4,7 @@
 // streams; this only shows. The view stays at the end while the user is there (see `pin`).
 
 import { clearAttachments, readyPhotos, refuseIfBlind, thumbsFor } from "./attachments.js";
-import { $, button, find } from "./dom.js";
+import { $, button, find, findAll } from "./dom.js";
 import { toReport } from "./errors.js";
 import { I18n } from "./i18n.js";
 import * as Markdown from "./markdown.js";
@@ -12,19 +12,99 @@ import {
   fillEarlier, openedConversation, refreshSidebar, reloadConversation, setOpenedConversation, showConversationHead,
   switchVersion,
 } from "./sidebar.js";
-import { checkStatus } from "./status.js";
+import { checkStatus, serverModels } from "./status.js";
 
 /** @typedef {import("./types.js").ViewMessage} ViewMessage */
 /** @typedef {import("./types.js").ImageRef} ImageRef */
 /** @typedef {import("./types.js").Step} Step */
 /** @typedef {import("./types.js").Turn} Turn */
 /** @typedef {import("./types.js").TurnEvent} TurnEvent */
+/** @typedef {import("./types.js").ModelInfo} ModelInfo */
 
 const { invoke, Channel } = window.__TAURI__.core;
 
 /** @type {{ id: string, wrap: HTMLElement } | null} */
 let streaming = null;  // the answer being streamed
 let toolsOn = true;    // time tools for this conversation
+
+// What each conversation chose, for this session: thinking, photo detail, and whether sending to a cloud model
+// was confirmed. A new conversation's choices move to its id when it is saved.
+/** @typedef {{ think: string, detail: string, cloudOk: boolean }} Choices */
+/** @type {Map<number | "new", Choices>} */
+const perConversation = new Map();
+const choiceKey = () => openedConversation()?.id ?? "new";
+
+/** This conversation's choices. @returns {Choices} */
+function choices() {
+  const key = choiceKey();
+  let c = perConversation.get(key);
+  if (!c) {
+    c = { think: "auto", detail: "standard", cloudOk: false };
+    perConversation.set(key, c);
+  }
+  return c;
+}
+
+/** A new conversation starts with the defaults. */
+export function resetChoices() {
+  perConversation.delete("new");
+  showChoices();
+}
+
+/** The model picked now, as the server lists it. @returns {ModelInfo | undefined} */
+const pickedModel = () => serverModels().find((m) => m.name === $("model-select").value);
+
+// Gemma 4 treats every level as "on": only models that may distinguish them are offered the levels.
+/** @param {ModelInfo} m */
+const takesThinkLevels = (m) => m.family !== "gemma4" && !/gemma-?4/i.test(m.name);
+
+/**
+ * Shows the Think and Detail choices where the picked model has them (never a Think control for a model that
+ * does not think), set to this conversation's choices.
+ */
+export function showChoices() {
+  const m = pickedModel();
+  const think = $("think-select");
+  const thinks = !!m && m.capabilities.includes("thinking");
+  think.hidden = !thinks;
+  for (const o of findAll(think, "option.level")) o.hidden = !m || !takesThinkLevels(m);
+  const c = choices();
+  if (m && !takesThinkLevels(m) && !["auto", "off", "on"].includes(c.think)) c.think = "on";
+  think.value = c.think;
+  const detail = $("detail-select");
+  detail.hidden = !m || !m.image_detail;
+  detail.value = c.detail;
+}
+
+/** @param {string} value */
+export function setThink(value) { choices().think = value; }
+/** @param {string} value */
+export function setDetail(value) { choices().detail = value; }
+
+/** What goes to the model: a truthy `think` only to a model that thinks. */
+function thinkArg() {
+  const m = pickedModel();
+  return m && m.capabilities.includes("thinking") ? choices().think : "auto";
+}
+
+/**
+ * Before the first message of a conversation goes to a cloud model, the user says yes (once per conversation).
+ * @param {string} model
+ * @returns {Promise<boolean>}
+ */
+async function cloudConfirmed(model) {
+  const m = serverModels().find((x) => x.name === model);
+  if (!m || !m.cloud || choices().cloudOk) return true;
+  const dialog = $("cloud-confirm");
+  $("cloud-confirm-text").textContent =
+    I18n.t("cloud.confirmText", { model, host: m.remote_host || "ollama.com" });
+  dialog.returnValue = "";
+  dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
+  const ok = dialog.returnValue === "send";
+  if (ok) choices().cloudOk = true;
+  return ok;
+}
 
 /** Whether an answer is arriving. */
 export const isStreaming = () => streaming !== null;
@@ -138,6 +218,12 @@ export function messageElement(m) {
     if (m.images.length) body.before(storedThumbs(m.images));
   } else {
     Markdown.renderInto(body, m.html || "");
+    if (m.thinking_html) {
+      const panel = thinkingPanel(wrap, false);
+      Markdown.renderInto(panel.body, m.thinking_html);
+      setThoughtSummary(panel.el, m.stats?.thinking_ms ?? null);
+      panel.copy.onclick = () => invoke("copy_text", { text: m.thinking || "" });
+    }
     for (const step of m.trace || []) addStep(wrap, step);
     if (m.status === "incomplete") addNote(wrap, "note", I18n.t("chat.savedIncomplete"));
     if (m.status === "error") addNote(wrap, "error", m.error || "");
@@ -214,6 +300,39 @@ function setStreaming(on) {
   if (!on) $("prompt").focus();
 }
 
+// A thinking model's thinking, above its answer: open while it streams ("Thinking…"), closed once the answer
+// starts ("Thought for 12 s"), reopened with a click. Rendered as safe Markdown, like the answer.
+/**
+ * @param {HTMLElement} wrap
+ * @param {boolean} live
+ * @returns {{ el: HTMLDetailsElement, body: HTMLElement, copy: HTMLButtonElement }}
+ */
+function thinkingPanel(wrap, live) {
+  const el = document.createElement("details");
+  el.className = live ? "thinking live" : "thinking";
+  el.open = live;
+  const summary = document.createElement("summary");
+  summary.textContent = I18n.t("think.live");
+  const body = document.createElement("div");
+  body.className = "thinking-body md";
+  const copy = button("ghost small", I18n.t("think.copy"));
+  copy.dataset.i18n = "think.copy";
+  el.append(summary, body, copy);
+  find(wrap, ".body").before(el);
+  return { el, body, copy: /** @type {HTMLButtonElement} */ (copy) };
+}
+
+/**
+ * @param {HTMLDetailsElement} el
+ * @param {number | null} ms how long the model thought, when known
+ */
+function setThoughtSummary(el, ms) {
+  el.classList.remove("live");
+  find(el, "summary").textContent = ms === null
+    ? I18n.t("think.thought")
+    : I18n.t("think.thoughtFor", { secs: Math.max(1, Math.round(ms / 1000)) });
+}
+
 // The tool trace under an answer: collapsed, one line per tool call, expandable for details.
 /**
  * @param {HTMLElement} wrap
@@ -271,9 +390,10 @@ export function setToolsToggle(on) {
  * @param {Record<string, unknown>} args
  * @param {HTMLElement} wrap
  * @param {HTMLElement | null} userWrap
+ * @param {number | "new"} [choicesOf] whose choices these are (a new conversation's move to its id when saved)
  * @returns {Promise<Turn | null>}
  */
-async function streamTurn(command, args, wrap, userWrap) {
+async function streamTurn(command, args, wrap, userWrap, choicesOf = choiceKey()) {
   const body = find(wrap, ".body");
   wrap.classList.add("streaming");
   const md = Markdown.streamer(body, { onRender: () => scrollDown() });
@@ -281,17 +401,46 @@ async function streamTurn(command, args, wrap, userWrap) {
   streaming = { id, wrap };
   setStreaming(true);
   let partial = "";
+  /**
+   * The thinking panel, once thinking arrives (a holder: the channel's callback sets it).
+   * @type {{ now: { panel: ReturnType<typeof thinkingPanel>, md: ReturnType<typeof Markdown.streamer>, text: string, since: number, done: boolean } | null }}
+   */
+  const live = { now: null };
+  const endThinking = () => {
+    const t = live.now;
+    if (!t || t.done) return;
+    t.done = true;
+    t.panel.el.open = false;
+    setThoughtSummary(t.panel.el, Date.now() - t.since);
+  };
   /** @type {TauriChannel<TurnEvent>} */
   const channel = new Channel();
   channel.onmessage = (msg) => {
     if (msg.event === "started") {
       const d = msg.data;
+      const c = perConversation.get(choicesOf);
+      if (choicesOf === "new" && c) {
+        perConversation.set(d.conversation.id, c);
+        perConversation.delete("new");
+      }
       setOpenedConversation(d.conversation);
       wrap.dataset.id = String(d.answer_id);
       if (userWrap && d.user) setActions(userWrap, d.user);
       showConversationHead();
       refreshSidebar();
+    } else if (msg.event === "thinking") {
+      let t = live.now;
+      if (!t) {
+        const panel = thinkingPanel(wrap, true);
+        const md = Markdown.streamer(panel.body, { onRender: () => scrollDown() });
+        const fresh = { panel, md, text: "", since: Date.now(), done: false };
+        panel.copy.onclick = () => invoke("copy_text", { text: fresh.text });
+        t = live.now = fresh;
+      }
+      t.text += msg.data.text;
+      t.md.update(t.text);
     } else if (msg.event === "delta") {
+      endThinking();
       partial += msg.data.text;
       md.update(partial);
     } else if (msg.event === "step") {
@@ -305,6 +454,13 @@ async function streamTurn(command, args, wrap, userWrap) {
     /** @type {Turn} */
     const turn = await invoke(command, { ...args, id, onEvent: channel });
     await md.finish(turn.answer.content);  // the whole answer, whatever the channel delivered
+    const t = live.now;
+    if (t) {
+      const saved = turn.answer.thinking;
+      await t.md.finish(saved || t.text);
+      if (saved) t.text = saved;
+      endThinking();
+    }
     setOpenedConversation(turn.conversation);
     setActions(wrap, turn.answer);
     if (userWrap && turn.user) setActions(userWrap, turn.user);
@@ -315,6 +471,7 @@ async function streamTurn(command, args, wrap, userWrap) {
   } catch (err) {
     const report = toReport(err);
     md.finish(partial);
+    if (live.now) { live.now.md.finish(live.now.text); endThinking(); }
     if (report.kind === "cancelled") {
       addNote(wrap, "note stopped", I18n.t("chat.stopped"));
     } else {
@@ -340,6 +497,7 @@ export async function send() {
     if (refuseIfBlind(model)) return;
     if (!text.trim()) text = I18n.t("attach.defaultPrompt");
   }
+  if (model && !(await cloudConfirmed(model))) return;  // the text stays in the composer
   promptEl.value = "";
   autoGrow();
   const userWrap = addMessage("user", text);
@@ -356,8 +514,11 @@ export async function send() {
     attachments: photos.map((a) => a.id),
     model,
     tools: toolsOn,
+    think: thinkArg(),
+    detail: choices().detail,
   };
-  await streamTurn("chat_send", args, wrap, userWrap);
+  const started = choiceKey();
+  await streamTurn("chat_send", args, wrap, userWrap, started);
 }
 
 // Another answer to the same question; the earlier one stays as a version (‹ 1/2 ›).
@@ -367,12 +528,14 @@ export async function send() {
  */
 async function regenerate(wrap, m) {
   if (streaming) return;
-  const model = $("model-select").value || m.model;
+  const model = $("model-select").value || m.model || "";
+  if (!(await cloudConfirmed(model))) return;
   // What followed this answer belongs to the old version: the view shows the new branch.
   while (wrap.nextElementSibling) wrap.nextElementSibling.remove();
   const fresh = addMessage("assistant", "", model);
   wrap.replaceWith(fresh);
-  const turn = await streamTurn("chat_regenerate", { answer: m.id, model, tools: toolsOn }, fresh, null);
+  const turn =
+    await streamTurn("chat_regenerate", { answer: m.id, model, tools: toolsOn, think: thinkArg() }, fresh, null);
   if (turn) await reloadConversation();
 }
 
@@ -404,13 +567,15 @@ function startEdit(wrap, m) {
     const text = area.value;
     if (!text.trim()) return;
     const model = $("model-select").value;
+    if (!(await cloudConfirmed(model))) return;
     while (wrap.nextElementSibling) wrap.nextElementSibling.remove();
     const userWrap = addMessage("user", text);
     const thumbs = wrap.querySelector(".sent-thumbs");
     if (thumbs) find(userWrap, ".body").before(thumbs.cloneNode(true));
     wrap.remove();
     const answer = addMessage("assistant", "", model);
-    const turn = await streamTurn("chat_edit", { message: m.id, text, model, tools: toolsOn }, answer, userWrap);
+    const args = { message: m.id, text, model, tools: toolsOn, think: thinkArg() };
+    const turn = await streamTurn("chat_edit", args, answer, userWrap);
     if (turn) await reloadConversation();
   });
 }

@@ -8,6 +8,8 @@
  * @typedef {{
  *   "prompt": HTMLTextAreaElement, "opt-system": HTMLTextAreaElement,
  *   "model-select": HTMLSelectElement, "lang-select": HTMLSelectElement, "server-kind": HTMLSelectElement,
+ *   "think-select": HTMLSelectElement, "detail-select": HTMLSelectElement, "hide-cloud": HTMLInputElement,
+ *   "cloud-confirm": HTMLDialogElement,
  *   "search": HTMLInputElement, "rename-input": HTMLInputElement, "host-input": HTMLInputElement,
  *   "server-name": HTMLInputElement, "server-url": HTMLInputElement, "server-key": HTMLInputElement,
  *   "opt-temperature": HTMLInputElement, "opt-ctx": HTMLInputElement, "opt-keep": HTMLInputElement,

@@ -43,8 +43,15 @@ function renderInstalled(models) {
     li.dataset.name = m.name;
     const caps = m.capabilities.filter((c) => c !== "completion").map((c) => I18n.t("cap." + c));
     const main = el("div", "model-main");
-    const size = m.size ? ` · ${humanSize(m.size)}` : "";
-    main.append(el("strong", "", m.name), el("span", "hint", `${size}${caps.length ? " · " + caps.join(", ") : ""}`));
+    const size = m.size && !m.cloud ? ` · ${humanSize(m.size)}` : "";
+    main.append(el("strong", "", m.name));
+    if (m.cloud) {
+      // Where it runs, in words: a cloud model's text and photos leave the user's server.
+      const badge = el("span", "badge cloud", `☁ ${I18n.t("cloud.badge")}`);
+      badge.title = I18n.t("cloud.where", { host: m.remote_host || "ollama.com" });
+      main.append(badge);
+    }
+    main.append(el("span", "hint", `${size}${caps.length ? " · " + caps.join(", ") : ""}`));
     const details = button("ghost small", I18n.t("models.details"));
     details.setAttribute("aria-expanded", "false");
     details.addEventListener("click", () => toggleDetails(li, m.name, details));

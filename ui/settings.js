@@ -175,6 +175,7 @@ export function openSettings() {
   const fallback = info.host_source === "settings" ? "" : info.host;
   $("host-note").textContent = fallback ? I18n.t("settings.hostNote", { source, host: fallback }) : "";
   $("lang-select").value = info.language_setting || "";
+  $("hide-cloud").checked = info.hide_cloud_models;
   $("settings-error").textContent = "";
   $("settings").showModal();
   $("host-input").focus();
@@ -187,6 +188,11 @@ export async function saveSettings(ev) {
     await saveModelOptions();
     await invoke("set_host", { host: $("host-input").value });
     const lang = await invoke("set_language", { language: $("lang-select").value || null });
+    const hide = $("hide-cloud").checked;
+    if (hide !== info.hide_cloud_models) {
+      await invoke("set_hide_cloud_models", { hide });
+      info.hide_cloud_models = hide;
+    }
     $("settings").close();
     forgetConnection();
     await applyLanguage(lang);

@@ -5,7 +5,9 @@
 
 import * as Batch from "./batch.js";
 import { clearAttachments } from "./attachments.js";
-import { dropMessage, isStreaming, messageElement, scrollDown, setToolsToggle, stop } from "./chat.js";
+import {
+  dropMessage, isStreaming, messageElement, resetChoices, scrollDown, setToolsToggle, showChoices, stop,
+} from "./chat.js";
 import { $, find, findAll } from "./dom.js";
 import { toReport } from "./errors.js";
 import { I18n } from "./i18n.js";
@@ -125,6 +127,7 @@ async function openConversation(id, messageId) {
     /** @type {View} */
     const view = await invoke("open_conversation", { id, message: messageId || null });
     conversation = view.conversation;
+    showChoices();
     renderMessages(view.messages, { focus: messageId });
     showConversationHead();
     if (messageId) {
@@ -222,6 +225,7 @@ export function newChat() {
   conversation = null;
   clearAttachments();
   setToolsToggle(true);
+  resetChoices();
   clearMessages();
   showConversationHead();
   $("prompt").focus();

@@ -7,6 +7,7 @@ import { $, humanSize } from "./dom.js";
 import { toReport } from "./errors.js";
 import { I18n } from "./i18n.js";
 import * as Models from "./models.js";
+import { showChoices } from "./chat.js";
 import { appInfo } from "./settings.js";
 
 /** @typedef {import("./types.js").BackendStatus} BackendStatus */
@@ -118,15 +119,19 @@ export function fillModels() {
   select.hidden = false;
   const previous = select.value || (appInfo() && appInfo().model) || "";
   select.replaceChildren();
-  for (const m of models) {
+  const hideCloud = !!appInfo()?.hide_cloud_models;
+  const shown = models.filter((m) => !(hideCloud && m.cloud));
+  for (const m of shown) {
     const opt = document.createElement("option");
     opt.value = m.name;
-    // Sizes are unknown over OpenAI-compatible servers.
-    opt.textContent = `${m.name}${m.size ? " · " + humanSize(m.size) : ""}${capsLabel(m)}`;
+    // Sizes are unknown over OpenAI-compatible servers (and a cloud model's is only its manifest's).
+    const size = m.size && !m.cloud ? " · " + humanSize(m.size) : "";
+    opt.textContent = `${m.cloud ? "☁ " : ""}${m.name}${size}${cloudLabel(m)}${capsLabel(m)}`;
+    if (m.cloud) opt.title = I18n.t("cloud.where", { host: m.remote_host || "ollama.com" });
     opt.disabled = !canChat(m);
     select.append(opt);
   }
-  const usable = models.filter(canChat);
+  const usable = shown.filter(canChat);
   if (usable.length === 0) {
     const opt = document.createElement("option");
     opt.value = "";
@@ -138,6 +143,16 @@ export function fillModels() {
   }
   select.disabled = false;
   const keep = usable.find((m) => m.name === previous);
-  const gemma = usable.find((m) => m.name.startsWith("gemma3"));
-  select.value = (keep || gemma || usable[0]).name;
+  // A cloud model is never chosen unasked: text and photos would leave the user's server.
+  const local = usable.filter((m) => !m.cloud);
+  const gemma = local.find((m) => m.name.startsWith("gemma3"));
+  select.value = (keep || gemma || local[0] || usable[0]).name;
+  showChoices();
+}
+
+/** Where a cloud model runs, in the picker. @param {ModelInfo} m */
+export function cloudLabel(m) {
+  if (!m.cloud) return "";
+  const host = (m.remote_host || "").replace(/^https?:\/\//, "").replace(/:443$/, "") || "ollama.com";
+  return ` · ${I18n.t("cloud.badge")}: ${host}`;
 }

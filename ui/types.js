@@ -18,7 +18,7 @@
  * @typedef {{
  *   version: string, language: Lang, language_setting: Lang | null, host_setting: string | null,
  *   host: string, host_source: "settings" | "OLLAMA_HOST" | "default", model: string | null,
- *   settings_warning: string | null, storage_problem: ErrorReport | null,
+ *   hide_cloud_models: boolean, settings_warning: string | null, storage_problem: ErrorReport | null,
  * }} AppInfo
  */
 
@@ -27,7 +27,7 @@
  * @typedef {{
  *   name: string, size: number, family: string | null, parameter_size: string | null,
  *   quantization: string | null, capabilities: string[], context_length: number | null,
- *   vision_image_size: number | null,
+ *   vision_image_size: number | null, remote_host: string | null, cloud: boolean, image_detail: boolean,
  * }} ModelInfo
  */
 
@@ -111,7 +111,7 @@
 
 /**
  * The `stats` an answer is saved with (src-tauri/src/chat.rs `finish`).
- * @typedef {{ mode?: string, rounds?: number, done_reason?: string | null, tokens_per_second?: number | null }} AnswerStats
+ * @typedef {{ mode?: string, rounds?: number, done_reason?: string | null, tokens_per_second?: number | null, thinking_ms?: number | null }} AnswerStats
  */
 
 /**
@@ -123,6 +123,7 @@
  *   status: "complete" | "streaming" | "incomplete" | "error", error: string | null,
  *   created_at: number, updated_at: number, images: ImageRef[], trace: Step[] | null,
  *   stats: AnswerStats | null, versions: number[], html: string | null,
+ *   thinking: string | null, thinking_html: string | null,
  * }} ViewMessage
  */
 
@@ -138,6 +139,7 @@
  * the agent's `AgentEvent`s (core/src/agent/mod.rs).
  * @typedef {{ event: "started", data: { conversation: Conversation, user: ViewMessage | null, answer_id: number } }
  *   | { event: "delta", data: { text: string } }
+ *   | { event: "thinking", data: { text: string } }
  *   | { event: "step", data: Step }
  *   | { event: "retract", data?: undefined }} TurnEvent
  */
@@ -146,7 +148,7 @@
  * `AgentOutcome` (core/src/agent/mod.rs `ask_once`).
  * @typedef {{
  *   answer: string, model: string, steps: Step[], rounds: number, mode: string,
- *   done_reason: string | null, tokens_per_second: number | null,
+ *   done_reason: string | null, tokens_per_second: number | null, thinking?: string[],
  * }} AgentOutcome
  */
 

@@ -4,7 +4,7 @@
 use fantoccini::actions::InputSource;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use gemma_desk_e2e::emulator::{Emulator, Reply};
+use gemma_desk_e2e::emulator::{Emulator, ModelSpec, Reply};
 use gemma_desk_e2e::{artifacts_dir, binary, fixture, free_port, start_driver, Display, Proc, Profile};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -886,7 +886,7 @@ async fn with_no_vision_model_the_app_offers_gemma3_4b_and_pulls_it_with_progres
     let _one = ONE_AT_A_TIME.lock().await;
     let emu = Emulator::start();
     // First run: only a text model installed.
-    emu.set_models(vec![gemma_desk_e2e::emulator::ModelSpec::gemma3_1b()]);
+    emu.set_models(vec![ModelSpec::gemma3_1b()]);
     emu.set_pull_delay_ms(120);
     let app = App::launch(Profile::new(), &emu.url()).await;
     app.wait_connected().await;
@@ -1397,5 +1397,197 @@ async fn the_about_box_names_the_licences_and_diagnostics_and_logs_leave_out_con
     for secret in ["PINEAPPLE", "MARMALADE", "KUMQUAT", "hunter2"] {
         assert!(!logs.contains(secret), "{secret} leaked into the log:\n{logs}");
     }
+    app.close().await;
+}
+
+/// The emulator with Gemma 4 e4b and the 31b cloud model installed after gemma3:4b (so gemma3:4b is the default).
+fn with_gemma4() -> Emulator {
+    let emu = Emulator::start();
+    let mut models = ModelSpec::defaults();
+    models.extend([ModelSpec::gemma4_e4b(), ModelSpec::gemma4_31b_cloud()]);
+    emu.set_models(models);
+    emu
+}
+
+impl App {
+    /// Picks `model` in the model picker, as a user does.
+    async fn pick_model(&self, model: &str) {
+        let script = format!(
+            "const s = document.getElementById('model-select'); s.value = {model:?}; \
+             s.dispatchEvent(new Event('change')); return s.value"
+        );
+        assert_eq!(self.js(&script).await, model, "{model} is in the picker");
+    }
+
+    /// The last answer's thinking panel: [open, summary, text], or null.
+    async fn thinking_panel(&self) -> Value {
+        self.js(
+            "const d = [...document.querySelectorAll('.msg.assistant')].pop()?.querySelector('details.thinking'); \
+             return d ? [d.open, d.querySelector('summary').textContent, d.querySelector('.thinking-body').textContent.trim()] : null",
+        )
+        .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gemma4_answer_shows_its_thinking_as_it_arrives_and_folds_it_away_when_the_answer_starts() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = with_gemma4();
+    // 400 ms between pieces: the panel must show the first piece before the second is sent.
+    emu.push_reply(
+        Reply::chunks(&["Paris ", "is the capital."])
+            .thinking_chunks(&["The user asks ", "about France; ", "its capital is Paris."])
+            .delay_ms(400),
+    );
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    let shown = |id: &str| format!("return !document.getElementById('{id}').hidden");
+    assert_eq!(app.js(&shown("think-select")).await, false, "gemma3:4b does not think: no Think control");
+    app.pick_model("gemma4:e4b").await;
+    assert_eq!(app.js(&shown("think-select")).await, true, "Gemma 4 thinks");
+    assert_eq!(app.js(&shown("detail-select")).await, true, "Gemma 4 sees at a variable budget");
+    let levels = app
+        .js("return [...document.querySelectorAll('#think-select option')].filter(o => !o.hidden).map(o => o.value)")
+        .await;
+    assert_eq!(levels, json!(["auto", "off", "on"]), "Gemma 4 does not tell levels apart");
+    app.click("#tools-toggle").await;
+
+    app.send("Capital of France?").await;
+    let first = app
+        .wait("the first thinking", Duration::from_secs(20), "const d = document.querySelector('.msg.assistant details.thinking .thinking-body'); return d && d.textContent.trim()")
+        .await;
+    assert_eq!(first, "The user asks", "shown within one token interval of the first thinking token");
+    let panel = app.thinking_panel().await;
+    assert_eq!((panel[0].clone(), panel[1].clone()), (json!(true), json!("Thinking…")), "open while thinking");
+    assert_eq!(app.answer().await, "", "no answer yet");
+    app.screenshot("thinking-live").await;
+
+    app.wait(
+        "the answer",
+        Duration::from_secs(20),
+        "return document.querySelector('.msg.assistant') && !document.querySelector('.msg.assistant.streaming')",
+    )
+    .await;
+    assert_eq!(app.answer().await, "Paris is the capital.");
+    let panel = app.thinking_panel().await;
+    assert_eq!(panel[0], false, "folded once the answer started");
+    assert!(panel[1].as_str().unwrap().starts_with("Thought for "), "{panel}");
+    app.click(".msg.assistant details.thinking summary").await;
+    let panel = app.thinking_panel().await;
+    assert_eq!(panel[0], true, "reopened");
+    assert_eq!(panel[2], "The user asks about France; its capital is Paris.");
+    app.screenshot("thinking").await;
+    assert!(emu.requests_to("/api/chat")[0].body.get("think").is_none(), "Auto sends no think");
+
+    // Off for this conversation: sent as `think: false`; the panel comes back with the conversation.
+    app.js("const s = document.getElementById('think-select'); s.value = 'off'; s.dispatchEvent(new Event('change'))")
+        .await;
+    emu.push_reply(Reply::text("Berlin."));
+    app.send("And Germany?").await;
+    app.wait("the second answer", Duration::from_secs(20), "return document.querySelectorAll('.msg.assistant').length === 2 && !document.querySelector('.msg.assistant.streaming')").await;
+    assert_eq!(emu.requests_to("/api/chat").pop().unwrap().body["think"], false);
+    assert_eq!(app.js("return document.querySelectorAll('details.thinking').length").await, 1, "no thinking, no panel");
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_question_with_gemma4_shows_its_thinking_the_native_call_and_the_answer() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = with_gemma4();
+    emu.push_reply(
+        Reply::default()
+            .thinking("I need the time in Tokyo.")
+            .tool_calls(json!([{"function": {"name": "current_time", "arguments": {"timezone": "Asia/Tokyo"}}}])),
+    );
+    emu.push_reply(Reply::text("It is evening in Tokyo.").thinking("Now I know it."));
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    app.pick_model("gemma4:e4b").await;
+    app.send("What time is it in Tokyo?").await;
+    app.wait(
+        "the answer",
+        Duration::from_secs(30),
+        "return document.querySelector('.msg.assistant') && !document.querySelector('.msg.assistant.streaming')",
+    )
+    .await;
+    assert_eq!(app.answer().await, "It is evening in Tokyo.");
+    let panel = app.thinking_panel().await;
+    let thinking = panel[2].as_str().unwrap();
+    assert!(thinking.contains("I need the time in Tokyo.") && thinking.contains("Now I know it."), "{thinking}");
+    app.click(".msg.assistant details.trace summary").await;
+    let trace = app.js("return document.querySelector('.msg.assistant details.trace').textContent").await;
+    let trace = trace.as_str().unwrap();
+    assert!(trace.contains("current_time") && trace.contains("Asia/Tokyo"), "{trace}");
+    assert!(trace.contains("I need the time in Tokyo."), "the trace shows the thinking as the thought: {trace}");
+    let second = emu.requests_to("/api/chat").pop().unwrap().body;
+    assert!(second.get("tools").is_some(), "native tools, no ReAct prompt");
+    let msgs = second["messages"].as_array().unwrap();
+    let result = msgs.iter().find(|m| m["role"] == "tool").expect("the tool's result");
+    let call = msgs.iter().find(|m| m["tool_calls"].is_array()).expect("the call");
+    assert_eq!(result["tool_call_id"], call["tool_calls"][0]["id"]);
+    app.screenshot("gemma4-time").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cloud_model_is_marked_never_chosen_unasked_and_asks_once_before_a_conversation_goes_to_it() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = with_gemma4();
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    assert_eq!(app.js("return document.getElementById('model-select').value").await, "gemma3:4b");
+    let label = app.js("return [...document.querySelectorAll('#model-select option')].find(o => o.value === 'gemma4:31b-cloud').textContent").await;
+    assert!(label.as_str().unwrap().contains("cloud: ollama.com"), "{label}");
+    app.pick_model("gemma4:31b-cloud").await;
+
+    app.send("A private question").await;
+    app.wait("the confirmation", Duration::from_secs(10), "return document.getElementById('cloud-confirm').open").await;
+    let text = app.js("return document.getElementById('cloud-confirm-text').textContent").await;
+    assert!(
+        text.as_str().unwrap().contains("gemma4:31b-cloud") && text.as_str().unwrap().contains("ollama.com"),
+        "{text}"
+    );
+    app.screenshot("cloud-confirm").await;
+    app.click("#cloud-confirm button[value=cancel]").await;
+    assert!(emu.requests_to("/api/chat").is_empty(), "nothing sent when the user says no");
+    assert_eq!(
+        app.js("return document.getElementById('prompt').value").await,
+        "A private question",
+        "the text is kept"
+    );
+
+    emu.push_reply(Reply::text("Answered in the cloud."));
+    app.press(&[], Key::Enter).await;
+    app.wait("the confirmation again", Duration::from_secs(10), "return document.getElementById('cloud-confirm').open")
+        .await;
+    app.click("#cloud-confirm-ok").await;
+    app.wait(
+        "the answer",
+        Duration::from_secs(20),
+        "return document.querySelector('.msg.assistant') && !document.querySelector('.msg.assistant.streaming')",
+    )
+    .await;
+    assert_eq!(app.answer().await, "Answered in the cloud.");
+    emu.push_reply(Reply::text("Again."));
+    app.send("Another one").await;
+    app.wait("the second answer", Duration::from_secs(20), "return document.querySelectorAll('.msg.assistant').length === 2 && !document.querySelector('.msg.assistant.streaming')").await;
+    assert_eq!(
+        app.js("return document.getElementById('cloud-confirm').open").await,
+        false,
+        "asked once per conversation"
+    );
+    assert_eq!(emu.requests_to("/api/chat").len(), 2);
+
+    // Hidden from Settings: the picker no longer offers it.
+    app.click("#settings-btn").await;
+    app.screenshot("settings-cloud").await;
+    app.click("#hide-cloud").await;
+    app.click("#host-save").await;
+    app.wait(
+        "the cloud model hidden",
+        Duration::from_secs(10),
+        "return ![...document.querySelectorAll('#model-select option')].some(o => o.value === 'gemma4:31b-cloud')",
+    )
+    .await;
     app.close().await;
 }
