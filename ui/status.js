@@ -90,14 +90,17 @@ function showUnreachable(err) {
   $("model-select").hidden = models.length === 0;
 }
 
-// First run (or no model that sees): offer the recommended Gemma 3, with its size, before anyone
-// drops a photo on a model that cannot see it.
+// First run (or no model that sees): offer the model recommended for this machine's memory, with its size and
+// what it can do, before anyone drops a photo on a model that cannot see it. A machine too small for one that sees
+// is offered the smallest that does.
 async function offerVisionModel() {
   const box = $("vision-offer");
   if (!connected || models.some((m) => m.capabilities.includes("vision"))) { box.hidden = true; return; }
   /** @type {Offer[]} */
   const offers = await invoke("model_catalogue");
-  const best = offers.find((o) => o.recommended) || offers[0];
+  /** @param {Offer} o */
+  const sees = (o) => o.capabilities.includes("vision");
+  const best = offers.find((o) => o.recommended && sees(o)) || offers.find(sees) || offers[0];
   $("vision-offer-text").textContent = I18n.t("models.offer", { summary: best.summary });
   $("vision-offer-pull").textContent = I18n.t("models.offerButton", { name: best.name });
   $("vision-offer-pull").onclick = () => Models.open(models, best.name);

@@ -49,10 +49,11 @@
  */
 
 /**
- * `Offer` (src-tauri/src/models.rs `model_catalogue`): a `CatalogueEntry` with its summary.
+ * `Offer` (src-tauri/src/models.rs `model_catalogue`): a `CatalogueEntry` with its summary, and whether it is the
+ * one recommended for this machine's memory.
  * @typedef {{
- *   name: string, parameters: string, download_size: number, context_length: number, vision: boolean,
- *   recommended: boolean, summary: string,
+ *   name: string, parameters: string, download_size: number, ram_needed: number, context_length: number,
+ *   capabilities: string[], recommended: boolean, summary: string,
  * }} Offer
  */
 

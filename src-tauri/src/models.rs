@@ -1,9 +1,9 @@
 //! Model management for the Models dialog: pull with progress (cancellable), delete, details, and
-//! the Gemma 3 catalogue to offer when nothing suitable is installed. Thin over `gemma_desk_core`.
+//! the Gemma 3 and Gemma 4 catalogue to offer when nothing suitable is installed. Thin over `gemma_desk_core`.
 
 use crate::error::CmdResult;
 use crate::state::AppState;
-use gemma_desk_core::models::{CatalogueEntry, CATALOGUE};
+use gemma_desk_core::models::{recommended_here, CatalogueEntry, CATALOGUE};
 use gemma_desk_core::pull::{PullOutcome, PullProgress};
 use gemma_desk_core::ModelDetails;
 use serde::Serialize;
@@ -52,16 +52,18 @@ pub async fn model_details(state: State<'_, AppState>, model: String) -> CmdResu
 }
 
 /// A model the app can offer to pull, with a one-line summary in the UI's language
-/// ("gemma3:4b, 3.3 GB, sees images").
+/// ("gemma3:4b, 3.3 GB, needs ~5 GB RAM, sees images"); `recommended` marks the one for this machine's memory.
 #[derive(Serialize)]
 pub struct Offer {
     #[serde(flatten)]
     entry: CatalogueEntry,
     summary: String,
+    recommended: bool,
 }
 
 #[tauri::command]
 pub fn model_catalogue(state: State<'_, AppState>) -> Vec<Offer> {
     let lang = state.lang();
-    CATALOGUE.iter().map(|e| Offer { entry: *e, summary: e.summary(lang) }).collect()
+    let pick = recommended_here().name;
+    CATALOGUE.iter().map(|e| Offer { entry: *e, summary: e.summary(lang), recommended: e.name == pick }).collect()
 }

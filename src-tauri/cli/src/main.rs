@@ -6,7 +6,7 @@ use gemma_desk_core::agent::{self, AgentEvent, AnswerRequest};
 use gemma_desk_core::audio;
 use gemma_desk_core::caption::{self, ExportFormat};
 use gemma_desk_core::images::{self, Detail, PrepareOptions};
-use gemma_desk_core::models::{catalogue_entry, human_size};
+use gemma_desk_core::models::{catalogue_entry, human_size, recommended_here};
 use gemma_desk_core::pull::human_duration;
 use gemma_desk_core::tools;
 use gemma_desk_core::{
@@ -94,7 +94,8 @@ enum CaptionFormat {
 
 #[derive(Subcommand)]
 enum Command {
-    /// List installed models: name, size, capabilities
+    /// List installed models: name, size, capabilities (none installed: stderr names the model to pull for this
+    /// machine's memory)
     Models {
         /// Print [{"name", "size", "capabilities", "remote_host"}] (remote_host: where a cloud model runs, else null)
         #[arg(long)]
@@ -258,7 +259,7 @@ async fn run(cli: Cli, lang: Lang) -> Result<()> {
         );
     }
     match cli.command {
-        Command::Models { json } => models(&client, json).await,
+        Command::Models { json } => models(&client, json, lang).await,
         Command::Pull { model } => pull(ollama_only(&client, "pull", lang)?, &model, lang).await,
         Command::Rm { model } => remove(ollama_only(&client, "rm", lang)?, &model, lang).await,
         Command::Show { model, json } => show(ollama_only(&client, "show", lang)?, &model, json, lang).await,
@@ -401,7 +402,7 @@ fn tool(name: &str, json_args: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-async fn models(client: &Backend, json: bool) -> Result<()> {
+async fn models(client: &Backend, json: bool, lang: Lang) -> Result<()> {
     let models = client.list_models().await?;
     if let Backend::OpenAi(c) = client {
         if !models.is_empty() && !c.capabilities_reported().await {
@@ -410,6 +411,9 @@ async fn models(client: &Backend, json: bool) -> Result<()> {
                 "note: this server does not report what its models can do; capabilities are guessed from model names"
             );
         }
+    }
+    if models.is_empty() && matches!(client, Backend::Ollama(_)) {
+        suggest_pull(lang);
     }
     let mut out = std::io::stdout().lock();
     if json {
@@ -438,6 +442,18 @@ async fn models(client: &Backend, json: bool) -> Result<()> {
         let _ = writeln!(out, "{:width$}  {:>9}  {}{cloud}", m.name, size, m.capabilities.join(", "));
     }
     Ok(())
+}
+
+/// Nothing installed: name the catalogue's pick for this machine's memory, on stderr so stdout's list stays empty.
+fn suggest_pull(lang: Lang) {
+    let pick = recommended_here();
+    let line = match lang {
+        Lang::En => {
+            format!("no models installed; for this machine: gemma-desk-cli pull {} ({})", pick.name, pick.summary(lang))
+        }
+        Lang::Zh => format!("尚未安装模型；适合本机的是：gemma-desk-cli pull {}（{}）", pick.name, pick.summary(lang)),
+    };
+    eprintln!("{line}");
 }
 
 /// Exit codes: 0 downloaded, 3 Ollama unreachable, 4 no such model, 1 anything else (Ctrl-C too).

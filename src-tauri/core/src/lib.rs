@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | [`client`] | everything that talks to a server: `host` (finding Ollama), `backend` (either kind behind one API, and errors worded for it), `ollama/` (`chat`, `models`, `management`: pull, delete), `openai/` (`client`, `wire`: OpenAI-compatible servers), `ndjson` and `sse` (the two stream readers, over one deadline logic) |
 //! | [`chat`] | chat messages, requests and outcomes, the same for either kind of server |
-//! | [`models`] | models and what each can do (reported, or guessed from the name), choosing one for a job, the Gemma 3 catalogue |
+//! | [`models`] | models and what each can do (reported, or guessed from the name), choosing one for a job, the Gemma 3 and Gemma 4 catalogue and the one to recommend for this machine's memory |
 //! | [`pull`] | download progress arithmetic |
 //! | [`agent`] | tool loops, the ReAct prompt and parser |
 //! | [`tools`] | the time tools |

@@ -343,73 +343,103 @@ pub fn same_model(a: &str, b: &str) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CatalogueEntry {
     pub name: &'static str,
-    /// e.g. `4B`.
+    /// e.g. `4B`, or `26B-A4B` for Gemma 4's mixture of experts (26B in all, about 4B at work per token).
     pub parameters: &'static str,
     /// What the download weighs, in bytes, as published (rounded: "3.3GB" is 3.3e9).
     pub download_size: u64,
+    /// Memory the model needs to run comfortably, in bytes: an estimate, see [`ram_for`].
+    pub ram_needed: u64,
     /// Context window as published.
     pub context_length: u64,
-    /// Sees images (Gemma 3 4b and up).
-    pub vision: bool,
-    /// The one to offer first.
-    pub recommended: bool,
+    /// What it can do, as Ollama's `/api/show` names it (`completion`, `vision`, `audio`, `tools`, `thinking`).
+    pub capabilities: &'static [&'static str],
 }
 
 impl CatalogueEntry {
-    /// One line for an offer to download: `gemma3:4b, 3.3 GB, sees images`.
+    pub fn can(&self, cap: Capability) -> bool {
+        self.capabilities.contains(&cap.as_str())
+    }
+
+    /// One line for an offer to download:
+    /// `gemma4:e4b, 9.6 GB, needs ~12 GB RAM, sees images, hears, thinks, uses tools`.
     pub fn summary(&self, lang: Lang) -> String {
         let size = human_size(self.download_size);
+        let ram = self.ram_needed / 1_000_000_000;
+        let can: Vec<&str> = [Capability::Vision, Capability::Audio, Capability::Thinking, Capability::Tools]
+            .into_iter()
+            .filter(|c| self.can(*c))
+            .map(|c| match (lang, c) {
+                (Lang::En, Capability::Vision) => "sees images",
+                (Lang::En, Capability::Audio) => "hears",
+                (Lang::En, Capability::Thinking) => "thinks",
+                (Lang::En, _) => "uses tools",
+                (Lang::Zh, Capability::Vision) => "能看图",
+                (Lang::Zh, Capability::Audio) => "能听",
+                (Lang::Zh, Capability::Thinking) => "会思考",
+                (Lang::Zh, _) => "会用工具",
+            })
+            .collect();
         match lang {
-            Lang::En => format!("{}, {size}, {}", self.name, if self.vision { "sees images" } else { "text only" }),
-            Lang::Zh => format!("{}，{size}，{}", self.name, if self.vision { "能看图" } else { "仅文本" }),
+            Lang::En => {
+                let can = if can.is_empty() { "text only".to_string() } else { can.join(", ") };
+                format!("{}, {size}, needs ~{ram} GB RAM, {can}", self.name)
+            }
+            Lang::Zh => {
+                let can = if can.is_empty() { "仅文本".to_string() } else { can.join("、") };
+                format!("{}，{size}，需要约 {ram} GB 内存，{can}", self.name)
+            }
         }
     }
 }
 
-/// Gemma 3 as Ollama's library offers it, smallest first. Sizes and context windows are those
-/// listed on <https://ollama.com/library/gemma3> (the 1b/4b/12b/27b sizes also appear in the model
-/// table of Ollama's README); 4b, 12b and 27b take images, 270m and 1b are text only.
-pub const CATALOGUE: [CatalogueEntry; 5] = [
-    CatalogueEntry {
-        name: "gemma3:270m",
-        parameters: "270M",
-        download_size: 292_000_000,
-        context_length: 32_768,
-        vision: false,
-        recommended: false,
-    },
-    CatalogueEntry {
-        name: "gemma3:1b",
-        parameters: "1B",
-        download_size: 815_000_000,
-        context_length: 32_768,
-        vision: false,
-        recommended: false,
-    },
-    CatalogueEntry {
-        name: "gemma3:4b",
-        parameters: "4B",
-        download_size: 3_300_000_000,
-        context_length: 131_072,
-        vision: true,
-        recommended: true,
-    },
-    CatalogueEntry {
-        name: "gemma3:12b",
-        parameters: "12B",
-        download_size: 8_100_000_000,
-        context_length: 131_072,
-        vision: true,
-        recommended: false,
-    },
-    CatalogueEntry {
-        name: "gemma3:27b",
-        parameters: "27B",
-        download_size: 17_000_000_000,
-        context_length: 131_072,
-        vision: true,
-        recommended: false,
-    },
+/// The memory a model of `download_size` bytes needs to run comfortably, estimated: the weights plus a quarter
+/// for the context Ollama allocates by default (4096 tokens on most machines), the runtime and the photo and audio
+/// encoders' work, rounded up to a whole GB. A rule of thumb, not a measurement: Ollama itself only fails to load.
+pub const fn ram_for(download_size: u64) -> u64 {
+    const GB: u64 = 1_000_000_000;
+    (download_size + download_size / 4).div_ceil(GB) * GB
+}
+
+const TEXT: &[&str] = &["completion"];
+const SEES: &[&str] = &["completion", "vision"];
+/// Gemma 4 e2b, e4b and 12b, as Ollama's `/api/show` lists them (GEMMA4-FACTS.md §2).
+const SEES_HEARS_THINKS_TOOLS: &[&str] = &["completion", "vision", "audio", "tools", "thinking"];
+/// Gemma 4 26b and 31b: no audio.
+const SEES_THINKS_TOOLS: &[&str] = &["completion", "vision", "tools", "thinking"];
+
+const fn entry(
+    name: &'static str,
+    parameters: &'static str,
+    download_size: u64,
+    context_length: u64,
+    capabilities: &'static [&'static str],
+) -> CatalogueEntry {
+    CatalogueEntry { name, parameters, download_size, ram_needed: ram_for(download_size), context_length, capabilities }
+}
+
+/// What can be offered for download, from least to most capable: Gemma 3, then Gemma 4, each by parameters.
+///
+/// Gemma 3: sizes and context windows as listed on <https://ollama.com/library/gemma3> (the 1b/4b/12b/27b sizes
+/// also appear in the model table of Ollama's README); 4b, 12b and 27b take images, 270m and 1b are text only.
+///
+/// Gemma 4 (tests/emulator/GEMMA4-FACTS.md §2, §7): every size thinks and calls tools natively and sees photos; e2b,
+/// e4b and 12b also hear. Context windows: 128K for e2b and e4b, 256K for 26b and 31b (FACTS §7, and the readme on
+/// ollama.com/library/gemma4); 12b's 256K is from Google's model card (⚠ FACTS has it as probable). Download sizes
+/// are ⚠ estimates, not read off the library's tag list: e2b 7.2 GB and e4b 9.6 GB as the emulator's `/api/tags`
+/// has them; 26b ~18 GB and 31b ~20 GB from Q4_K_M GGUFs of the same weights (17.99 GB and 19.89 GB), the
+/// quantization of the default tags (FACTS §1 shows it for e4b); 12b ~8.1 GB from a listing of its QAT Q4_0 build.
+/// RAM for all: [`ram_for`], an estimate.
+pub const CATALOGUE: [CatalogueEntry; 10] = [
+    entry("gemma3:270m", "270M", 292_000_000, 32_768, TEXT),
+    entry("gemma3:1b", "1B", 815_000_000, 32_768, TEXT),
+    entry("gemma3:4b", "4B", 3_300_000_000, 131_072, SEES),
+    entry("gemma3:12b", "12B", 8_100_000_000, 131_072, SEES),
+    entry("gemma3:27b", "27B", 17_000_000_000, 131_072, SEES),
+    entry("gemma4:e2b", "E2B", 7_200_000_000, 131_072, SEES_HEARS_THINKS_TOOLS),
+    entry("gemma4:e4b", "E4B", 9_600_000_000, 131_072, SEES_HEARS_THINKS_TOOLS),
+    entry("gemma4:12b", "12B", 8_100_000_000, 262_144, SEES_HEARS_THINKS_TOOLS),
+    entry("gemma4:26b", "26B-A4B", 18_000_000_000, 262_144, SEES_THINKS_TOOLS),
+    entry("gemma4:31b", "31B", 20_000_000_000, 262_144, SEES_THINKS_TOOLS),
 ];
 
 /// The catalogue entry for `name` (`gemma3` finds nothing: its `latest` tag is not listed apart).
@@ -417,9 +447,36 @@ pub fn catalogue_entry(name: &str) -> Option<&'static CatalogueEntry> {
     CATALOGUE.iter().find(|e| same_model(e.name, name))
 }
 
-/// The model offered on first run: gemma3:4b, the smallest that sees images.
+/// The model offered when this machine's memory is unknown: gemma3:4b, the smallest that sees images, which runs
+/// on most machines.
 pub fn recommended_model() -> &'static CatalogueEntry {
-    CATALOGUE.iter().find(|e| e.recommended).expect("one catalogue entry is recommended")
+    catalogue_entry("gemma3:4b").expect("gemma3:4b is in the catalogue")
+}
+
+/// The model to offer a machine with `total_memory` bytes of RAM: the most capable one whose
+/// [`ram_needed`](CatalogueEntry::ram_needed) is at most three quarters of it (a quarter stays for the system and
+/// the other programs). "Most capable" is the catalogue's order: Gemma 4 after Gemma 3, larger after smaller. A
+/// machine too small for any gets the one needing least.
+pub fn recommended_for(total_memory: u64) -> &'static CatalogueEntry {
+    let room = total_memory / 4 * 3;
+    CATALOGUE
+        .iter()
+        .rev()
+        .find(|e| e.ram_needed <= room)
+        .unwrap_or_else(|| CATALOGUE.iter().min_by_key(|e| e.ram_needed).expect("the catalogue is not empty"))
+}
+
+/// This machine's RAM in bytes, `None` if it cannot be read. It is the memory of the machine the app runs on,
+/// which is where Ollama runs too in the usual set-up.
+pub fn total_memory() -> Option<u64> {
+    let mut system = sysinfo::System::new();
+    system.refresh_memory_specifics(sysinfo::MemoryRefreshKind::nothing().with_ram());
+    Some(system.total_memory()).filter(|bytes| *bytes > 0)
+}
+
+/// The model to offer on this machine: [`recommended_for`] its memory, or [`recommended_model`] if that is unknown.
+pub fn recommended_here() -> &'static CatalogueEntry {
+    total_memory().map_or_else(recommended_model, recommended_for)
 }
 
 /// `3338801804` → `3.3 GB` (decimal units, as Ollama's own CLI shows sizes).
@@ -506,18 +563,73 @@ mod tests {
     }
 
     #[test]
-    fn catalogue_offers_gemma3_with_published_sizes() {
+    fn catalogue_offers_gemma3_and_gemma4_with_what_each_can_do() {
         let r = recommended_model();
         assert_eq!(r.name, "gemma3:4b");
-        assert_eq!(r.summary(Lang::En), "gemma3:4b, 3.3 GB, sees images");
-        assert_eq!(r.summary(Lang::Zh), "gemma3:4b，3.3 GB，能看图");
-        assert_eq!(catalogue_entry("gemma3:1b").unwrap().summary(Lang::En), "gemma3:1b, 815.0 MB, text only");
-        assert!(catalogue_entry("GEMMA3:27B").unwrap().vision);
+        assert_eq!(r.summary(Lang::En), "gemma3:4b, 3.3 GB, needs ~5 GB RAM, sees images");
+        assert_eq!(r.summary(Lang::Zh), "gemma3:4b，3.3 GB，需要约 5 GB 内存，能看图");
+        assert_eq!(
+            catalogue_entry("gemma3:1b").unwrap().summary(Lang::En),
+            "gemma3:1b, 815.0 MB, needs ~2 GB RAM, text only"
+        );
+        let e4b = catalogue_entry("gemma4:e4b").unwrap();
+        assert_eq!(
+            e4b.summary(Lang::En),
+            "gemma4:e4b, 9.6 GB, needs ~12 GB RAM, sees images, hears, thinks, uses tools"
+        );
+        assert_eq!(e4b.summary(Lang::Zh), "gemma4:e4b，9.6 GB，需要约 12 GB 内存，能看图、能听、会思考、会用工具");
+        assert_eq!(
+            catalogue_entry("gemma4:31b").unwrap().summary(Lang::En),
+            "gemma4:31b, 20.0 GB, needs ~25 GB RAM, sees images, thinks, uses tools"
+        );
+        assert!(catalogue_entry("GEMMA3:27B").unwrap().can(Capability::Vision));
         assert!(catalogue_entry("llama3.2").is_none());
-        // Smallest first, and exactly the sizes that see images do.
-        assert!(CATALOGUE.windows(2).all(|w| w[0].download_size < w[1].download_size));
-        let vision: Vec<_> = CATALOGUE.iter().filter(|e| e.vision).map(|e| e.name).collect();
-        assert_eq!(vision, ["gemma3:4b", "gemma3:12b", "gemma3:27b"]);
+        // Gemma 3 smallest first; exactly the sizes that see, hear and think do.
+        let gemma3: Vec<u64> = CATALOGUE[..5].iter().map(|e| e.download_size).collect();
+        assert!(gemma3.windows(2).all(|w| w[0] < w[1]), "{gemma3:?}");
+        let with = |cap| CATALOGUE.iter().filter(|e| e.can(cap)).map(|e| e.name).collect::<Vec<_>>();
+        let gemma4 = ["gemma4:e2b", "gemma4:e4b", "gemma4:12b", "gemma4:26b", "gemma4:31b"];
+        assert_eq!(with(Capability::Vision), [&["gemma3:4b", "gemma3:12b", "gemma3:27b"][..], &gemma4].concat());
+        assert_eq!(with(Capability::Audio), ["gemma4:e2b", "gemma4:e4b", "gemma4:12b"]);
+        assert_eq!(with(Capability::Thinking), gemma4);
+        assert_eq!(with(Capability::Tools), gemma4);
+        // The guess from a name agrees with the catalogue on seeing and hearing.
+        for e in &CATALOGUE {
+            let guessed = guess_capabilities(e.name);
+            for cap in [Capability::Vision, Capability::Audio] {
+                assert_eq!(guessed.contains(&cap.as_str().to_string()), e.can(cap), "{} {cap:?}", e.name);
+            }
+        }
+    }
+
+    #[test]
+    fn ram_is_the_download_and_a_quarter_rounded_up() {
+        assert_eq!(ram_for(3_300_000_000), 5_000_000_000);
+        assert_eq!(ram_for(9_600_000_000), 12_000_000_000);
+        assert_eq!(ram_for(292_000_000), 1_000_000_000);
+        assert!(CATALOGUE.iter().all(|e| e.ram_needed > e.download_size));
+    }
+
+    #[test]
+    fn recommends_the_most_capable_that_fits_in_three_quarters_of_memory() {
+        const GIB: u64 = 1 << 30;
+        let pick = |gib: u64| recommended_for(gib * GIB).name;
+        assert_eq!(pick(0), "gemma3:270m", "too small for any: the one needing least");
+        assert_eq!(pick(1), "gemma3:270m");
+        assert_eq!(pick(4), "gemma3:1b");
+        assert_eq!(pick(8), "gemma3:4b");
+        assert_eq!(pick(12), "gemma4:e2b");
+        assert_eq!(pick(16), "gemma4:12b", "e4b needs more (its download is larger) but 12b is the larger model");
+        assert_eq!(pick(24), "gemma4:12b");
+        assert_eq!(pick(30), "gemma4:26b");
+        assert_eq!(pick(32), "gemma4:31b");
+        assert_eq!(pick(128), "gemma4:31b");
+        // Exactly at three quarters fits; a byte less does not.
+        let e2b = catalogue_entry("gemma4:e2b").unwrap().ram_needed;
+        assert_eq!(recommended_for(e2b / 3 * 4).name, "gemma4:e2b");
+        assert_eq!(recommended_for(e2b / 3 * 4 - 4).name, "gemma3:4b");
+        // Whatever this machine has, the pick is in the catalogue.
+        assert!(catalogue_entry(recommended_here().name).is_some());
     }
 
     #[test]

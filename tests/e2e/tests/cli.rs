@@ -468,7 +468,7 @@ fn pull_shows_progress_on_stderr_and_installs() {
     assert!(stdout(&out).is_empty(), "stdout stays clean: {}", stdout(&out));
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines[0], "gemma3:12b, 8.1 GB, sees images", "{err}");
+    assert_eq!(lines[0], "gemma3:12b, 8.1 GB, needs ~11 GB RAM, sees images", "{err}");
     // A line per phase, in order.
     let phases: Vec<&str> = lines
         .iter()
@@ -486,6 +486,34 @@ fn pull_shows_progress_on_stderr_and_installs() {
     let listed = run(&["models", "--json"], &emu);
     let list: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(list[0]["name"], "gemma3:12b", "installed, newest first");
+}
+
+#[test]
+fn pull_names_what_a_gemma4_size_can_do_and_an_empty_list_suggests_one_for_this_machine() {
+    let emu = Emulator::start();
+    emu.set_models(vec![]);
+    // Nothing installed: stdout's list stays empty, stderr names the catalogue's pick for this machine's memory.
+    let pick = gemma_desk_core::models::recommended_here();
+    let out = run(&["models", "--json"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "[]\n");
+    let hint = format!(
+        "no models installed; for this machine: gemma-desk-cli pull {} ({})",
+        pick.name,
+        pick.summary(gemma_desk_core::Lang::En)
+    );
+    assert_eq!(stderr(&out).trim_end(), hint);
+
+    let out = run(&["pull", "gemma4:e4b"], &emu);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().next().unwrap(),
+        "gemma4:e4b, 9.6 GB, needs ~12 GB RAM, sees images, hears, thinks, uses tools",
+        "{err}"
+    );
+    let out = run(&["models"], &emu);
+    assert!(stderr(&out).is_empty(), "installed now: no suggestion: {}", stderr(&out));
 }
 
 #[test]

@@ -882,8 +882,13 @@ async fn a_long_conversation_opens_at_its_end_and_earlier_messages_come_in_as_yo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_no_vision_model_the_app_offers_gemma3_4b_and_pulls_it_with_progress() {
+async fn with_no_vision_model_the_app_offers_the_model_for_this_machine_and_pulls_it_with_progress() {
+    use gemma_desk_core::models::{recommended_here, recommended_model};
+    use gemma_desk_core::{Capability, Lang};
     let _one = ONE_AT_A_TIME.lock().await;
+    // The model recommended for this machine's memory, or gemma3:4b where that one cannot see.
+    let pick = Some(recommended_here()).filter(|e| e.can(Capability::Vision)).unwrap_or_else(recommended_model);
+    let name = pick.name;
     let emu = Emulator::start();
     // First run: only a text model installed.
     emu.set_models(vec![ModelSpec::gemma3_1b()]);
@@ -891,7 +896,8 @@ async fn with_no_vision_model_the_app_offers_gemma3_4b_and_pulls_it_with_progres
     let app = App::launch(Profile::new(), &emu.url()).await;
     app.wait_connected().await;
     let offer = app.wait("the offer", Duration::from_secs(10), "const o = document.getElementById('vision-offer'); return !o.hidden && document.getElementById('vision-offer-text').textContent").await;
-    assert!(offer.as_str().unwrap().contains("gemma3:4b, 3.3 GB"), "{offer}");
+    assert!(offer.as_str().unwrap().contains(&pick.summary(Lang::En)), "{offer}");
+    assert!(offer.as_str().unwrap().contains(" GB RAM, sees images"), "{offer}");
 
     app.click("#vision-offer-pull").await;
     // Progress while it downloads: a bar that moves, and bytes.
@@ -903,24 +909,40 @@ async fn with_no_vision_model_the_app_offers_gemma3_4b_and_pulls_it_with_progres
     app.wait(
         "the pull to finish",
         Duration::from_secs(60),
-        "return document.getElementById('pull-title').textContent === 'gemma3:4b is ready'",
+        &format!("return document.getElementById('pull-title').textContent === '{name} is ready'"),
     )
     .await;
     assert_eq!(emu.requests_to("/api/pull").len(), 1);
-    assert_eq!(emu.requests_to("/api/pull")[0].body["model"], "gemma3:4b");
+    assert_eq!(emu.requests_to("/api/pull")[0].body["model"], name);
+    // The Models dialog it opened offers the catalogue, the pick for this machine's memory marked.
+    let primary = app
+        .js("return [...document.querySelectorAll('#model-offers button.primary')].map((b) => b.dataset.model)")
+        .await;
+    assert_eq!(primary, json!([recommended_here().name]));
     // The new model is listed, chosen-able, and the offer is gone.
+    let row = format!("#models-list .model-row[data-name='{name}']");
     app.wait(
-        "gemma3:4b installed",
+        &format!("{name} installed"),
         Duration::from_secs(10),
-        "return !!document.querySelector('#models-list .model-row[data-name=\"gemma3:4b\"]')",
+        &format!("return !!document.querySelector(\"{row}\")"),
     )
     .await;
     app.wait("the offer gone", Duration::from_secs(10), "return document.getElementById('vision-offer').hidden").await;
 
-    // Details from /api/show.
-    app.click("#models-list .model-row[data-name='gemma3:4b'] button[aria-expanded]").await;
-    let details = app.wait("details", Duration::from_secs(10), "const d = document.querySelector('.model-row[data-name=\"gemma3:4b\"] .model-details'); return d && d.textContent").await;
-    assert!(details.as_str().unwrap().contains("gemma3") && details.as_str().unwrap().contains("896 px"), "{details}");
+    // Details from /api/show agree with the catalogue: family and context window.
+    app.click(&format!("{row} button[aria-expanded]")).await;
+    let details = app
+        .wait(
+            "details",
+            Duration::from_secs(10),
+            &format!("const d = document.querySelector(\"{row} .model-details\"); return d && d.textContent"),
+        )
+        .await;
+    let details = details.as_str().unwrap();
+    let family = name.split(':').next().unwrap();
+    // However the page's locale groups digits.
+    let digits: String = details.chars().filter(|c| !matches!(c, ',' | '.' | ' ' | '\u{a0}' | '\u{202f}')).collect();
+    assert!(details.contains(family) && digits.contains(&pick.context_length.to_string()), "{details}");
 
     // Delete asks first, then really deletes on the server.
     app.click("#models-list .model-row[data-name='gemma3:1b'] button.danger-text").await;
