@@ -17,10 +17,12 @@
 //! 2. 1,000 tokens/s for 5 s (5,000 tokens, one NDJSON line each, paced by the proxy: see `support::Proxy`):
 //!    frame gaps while streaming, how far the page's text lags behind the stream, and the app's CPU use.
 //! 3. The same 5,000 tokens as fast as the emulator sends them.
+//! 4. Gemma 4's thinking: from the first thinking token leaving the server to it painted in the answer's thinking
+//!    panel, against a raw client reading the same reply's first thinking token through the same proxy.
 mod support;
 
 use futures_util::StreamExt;
-use gemma_desk_e2e::emulator::{Emulator, Reply};
+use gemma_desk_e2e::emulator::{Emulator, ModelSpec, Reply};
 use gemma_desk_e2e::Profile;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -38,8 +40,13 @@ const OBSERVER: &str = r#"
       const bodies = document.querySelectorAll('#messages .msg.assistant .body');
       const body = bodies[bodies.length - 1];
       if (!body) return;
-      const len = body.textContent.length;
       const t = b.now();
+      const thinking = body.parentElement.querySelector('details.thinking .thinking-body');
+      if (thinking && thinking.textContent.length > 0 && b.thinkFirst === null) {
+        b.thinkFirst = t;
+        requestAnimationFrame(() => { b.thinkFrame = b.now(); });
+      }
+      const len = body.textContent.length;
       if (len > 0 && b.first === null) {
         b.first = t;
         requestAnimationFrame(() => { b.firstFrame = b.now(); });
@@ -59,7 +66,7 @@ const NEW_CHAT: &str = "window.__bench.ui.sidebar.newChat(); return true;";
 const SEND: &str = r#"
   const b = window.__bench;
   b.ui.chat.setToolsToggle(arguments[1]);
-  b.armed = true; b.first = null; b.firstFrame = null; b.samples = [];
+  b.armed = true; b.first = null; b.firstFrame = null; b.samples = []; b.thinkFirst = null; b.thinkFrame = null;
   document.getElementById('prompt').value = arguments[0];
   b.sent = b.now();
   b.ui.chat.send();  // runs synchronously up to the command's invoke: the page's own part
@@ -71,7 +78,10 @@ const DONE: &str = r#"
   const b = window.__bench;
   if (b.first === null || b.firstFrame === null || document.querySelector('.msg.assistant.streaming')) return null;
   b.armed = false;
-  return { sent: b.sent, sendSync: b.sendSync, first: b.first, firstFrame: b.firstFrame, samples: b.samples };
+  return {
+    sent: b.sent, sendSync: b.sendSync, first: b.first, firstFrame: b.firstFrame, samples: b.samples,
+    thinkFirst: b.thinkFirst, thinkFrame: b.thinkFrame,
+  };
 "#;
 
 fn tokens(n: usize) -> Vec<String> {
@@ -123,7 +133,13 @@ const IPC_ROUND_TRIP: &str = r#"
 
 /// A raw client through the proxy: (sent, first token) in wall-clock ms.
 async fn raw_first_token(http: &reqwest::Client, url: &str) -> (f64, f64) {
-    let body = json!({"model": "gemma3:4b", "messages": [{"role": "user", "content": "Count for me, please."}], "stream": true});
+    raw_first(http, url, "gemma3:4b", "content").await
+}
+
+/// A raw client through the proxy asking `model`: (sent, first non-empty `message.<field>`) in wall-clock ms.
+async fn raw_first(http: &reqwest::Client, url: &str, model: &str, field: &str) -> (f64, f64) {
+    let body =
+        json!({"model": model, "messages": [{"role": "user", "content": "Count for me, please."}], "stream": true});
     let sent = unix_ms();
     let resp = http.post(format!("{url}/api/chat")).json(&body).send().await.unwrap();
     let mut stream = resp.bytes_stream();
@@ -134,7 +150,7 @@ async fn raw_first_token(http: &reqwest::Client, url: &str) -> (f64, f64) {
         while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = buf.drain(..=nl).collect();
             let v: Value = serde_json::from_slice(&line).unwrap();
-            if first.is_none() && v["message"]["content"].as_str().is_some_and(|c| !c.is_empty()) {
+            if first.is_none() && v["message"][field].as_str().is_some_and(|c| !c.is_empty()) {
                 first = Some(unix_ms());
             }
         }
@@ -162,6 +178,9 @@ async fn main() {
     let app = support::app_binary();
     let runs = support::runs(8);
     let emu = Emulator::start();
+    let mut models = ModelSpec::defaults();
+    models.push(ModelSpec::gemma4_e4b());
+    emu.set_models(models);
     let proxy = Proxy::start(emu.port(), true);
     let profile = Profile::new();
     let data_dir = profile.dir.path().join("data");
@@ -276,6 +295,68 @@ async fn main() {
         fmt(ipc)
     );
 
+    // ---- 4. Gemma 4's first thinking token ----
+    let thinking_reply = || {
+        let t = tokens(20);
+        Reply::chunks(&["Done."]).thinking_chunks(&t.iter().map(String::as_str).collect::<Vec<_>>()).delay_ms(25)
+    };
+    let pick = |model: &str| {
+        format!("const s = document.getElementById('model-select'); s.value = '{model}'; s.dispatchEvent(new Event('change')); return true;")
+    };
+    gui.js(&pick("gemma4:e4b")).await;
+    emu.push_reply(thinking_reply());
+    new_chat(&gui).await;
+    gui.js_with(SEND, vec![json!("Warm up thinking"), json!(false)]).await;
+    gui.wait("the warm-up thinking answer", Duration::from_secs(30), DONE).await;
+    let (mut think_gui, mut think_raw, mut think_frame, mut think_vs_raw) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for rep in 0..runs {
+        emu.push_reply(thinking_reply());
+        let mark = proxy.mark();
+        let (_, first) = raw_first(&http, &proxy.url(), "gemma4:e4b", "thinking").await;
+        let tok = proxy.thinking_times(mark, 1)[0].expect("the proxy saw the raw client's first thinking token");
+        let raw = first - tok;
+        think_raw.push(raw);
+        emu.push_reply(thinking_reply());
+        new_chat(&gui).await;
+        let mark = proxy.mark();
+        gui.js_with(SEND, vec![json!(format!("Think for me ({rep})")), json!(false)]).await;
+        let r = gui.wait("the thinking answer", Duration::from_secs(30), DONE).await;
+        let tok = proxy.thinking_times(mark, 1)[0].expect("the proxy saw the app's first thinking token");
+        let (Some(shown), Some(frame)) = (r["thinkFirst"].as_f64(), r["thinkFrame"].as_f64()) else {
+            panic!("the thinking panel never showed text: {r}")
+        };
+        think_gui.push(shown - tok);
+        think_frame.push(frame - tok);
+        think_vs_raw.push((frame - tok) - raw);
+    }
+    gui.js(&pick("gemma3:4b")).await;
+    let mut th = Table::new(
+        &format!("Gemma 4: first thinking token left the server → shown — {runs} runs, 25 ms between tokens"),
+        &[
+            "path",
+            "→ in page / raw client (ms, median)",
+            "p95 (ms)",
+            "→ painted frame (ms, median)",
+            "painted − raw (ms)",
+        ],
+    );
+    th.row(vec![
+        "raw reqwest (baseline)".into(),
+        fmt(median(&think_raw)),
+        fmt(percentile(&think_raw, 95.0)),
+        "–".into(),
+        "baseline".into(),
+    ]);
+    th.row(vec![
+        "GUI thinking panel".into(),
+        fmt(median(&think_gui)),
+        fmt(percentile(&think_gui, 95.0)),
+        fmt(median(&think_frame)),
+        fmt_diff(median(&think_vs_raw)),
+    ]);
+    th.print();
+
     // ---- 2 and 3. a fast stream ----
     let app_pid = gui.app_pid(&app);
     let mut fast = Table::new(
@@ -365,6 +446,13 @@ async fn main() {
             verdict(d, 5.0, "ms"),
         ]);
     }
+    let d = median(&think_vs_raw);
+    g.row(vec![
+        "Gemma 4 thinking painted − raw client's first thinking token".into(),
+        "≤ one token interval (25 ms)".into(),
+        format!("{} ms", fmt_diff(d)),
+        verdict(d, 25.0, "ms"),
+    ]);
     if let Some((long, worst, lag, rate)) = keeps_up.first() {
         g.row(vec![
             format!("keeps up with 1,000 tokens/s (sent at {} tokens/s)", fmt(*rate)),

@@ -602,6 +602,15 @@ impl Proxy {
     /// When each token `tNNNN` left the server after `mark`, by its number: the time of the read that
     /// completed it (a token may straddle two reads).
     pub fn token_times(&self, mark: usize, n: usize) -> Vec<Option<f64>> {
+        self.times_of(mark, n, b"\"content\":\"t")
+    }
+
+    /// [`token_times`](Self::token_times) for thinking tokens (`"thinking":"tNNNN`), as Gemma 4 streams them.
+    pub fn thinking_times(&self, mark: usize, n: usize) -> Vec<Option<f64>> {
+        self.times_of(mark, n, b"\"thinking\":\"t")
+    }
+
+    fn times_of(&self, mark: usize, n: usize, needle: &[u8]) -> Vec<Option<f64>> {
         let log = self.shared.log.lock().unwrap();
         let mut out = vec![None; n];
         // Per connection: the bytes from the server, and where each write ended with its time.
@@ -612,11 +621,10 @@ impl Proxy {
             bytes.extend_from_slice(&r.data);
             ends.push((bytes.len(), r.at));
         }
-        const NEEDLE: &[u8] = b"\"content\":\"t";
         for (bytes, ends) in streams.values() {
             let mut i = 0;
-            while let Some(off) = find(&bytes[i..], NEEDLE) {
-                let start = i + off + NEEDLE.len();
+            while let Some(off) = find(&bytes[i..], needle) {
+                let start = i + off + needle.len();
                 let end = start + 4;
                 if end > bytes.len() {
                     break;
