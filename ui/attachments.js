@@ -17,8 +17,27 @@ const { invoke } = window.__TAURI__.core;
 /** @type {AttachmentView[]} */
 let pending = [];  // photos attached to the next message: [{id, name, thumbnail}]
 
-/** The photos ready to go with the next message (not the ones that could not be read). */
+/** The photos and clips ready to go with the next message (not the ones that could not be read). */
 export const readyPhotos = () => pending.filter((a) => a.id);
+
+/** Whether an attachment is an audio clip. @param {AttachmentView} a */
+export const isClip = (a) => a.kind === "audio";
+
+/** A clip's length as m:ss. @param {number | null | undefined} ms */
+export const clipLength = (ms) => {
+  const s = Math.round((ms || 0) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+};
+
+/** A small player for a clip (its `data:` URI made in Rust). @param {string} src @param {string} label */
+export function player(src, label) {
+  const audio = document.createElement("audio");
+  audio.controls = true;
+  audio.preload = "metadata";
+  audio.src = src;
+  audio.setAttribute("aria-label", label);
+  return audio;
+}
 
 /** Nothing attached any more (sent, or a new chat). */
 export function clearAttachments() {
@@ -47,8 +66,11 @@ export function renderAttachments() {
       img.alt = a.name;
       fig.append(img);
     }
+    if (isClip(a)) fig.classList.add("clip");
+    if (a.audio) fig.append(player(a.audio, a.name));
     const cap = document.createElement("figcaption");
-    cap.textContent = a.failed ? `${a.name}: ${a.error}` : a.name;
+    const length = isClip(a) && !a.failed ? ` · ${clipLength(a.duration_ms)}` : "";
+    cap.textContent = a.failed ? `${a.name}: ${a.error}` : `${isClip(a) ? "🔊 " : ""}${a.name}${length}`;
     const rm = document.createElement("button");
     rm.type = "button";
     rm.className = "remove";
@@ -62,7 +84,7 @@ export function renderAttachments() {
     fig.append(cap, rm);
     strip.append(fig);
   }
-  const ok = pending.filter((a) => a.id).length;
+  const ok = pending.filter((a) => a.id && !isClip(a)).length;
   if (ok >= 2) {
     // Many photos: caption each on its own rather than asking about all of them at once.
     const all = document.createElement("button");
@@ -112,18 +134,34 @@ export async function onPaste(e) {
   }
 }
 
-// Images only go to models that see them: say so, and name the ones that do, before sending anything.
+// Images only go to models that see them, clips to models that hear: say so, and name the ones that can, before
+// sending anything.
 /** @param {string} model */
 export function refuseIfBlind(model) {
+  return refuseUnless(model, "vision", "attach.noVision", "attach.noVisionHint", "attach.noVisionNone");
+}
+
+/** @param {string} model */
+export function refuseIfDeaf(model) {
+  return refuseUnless(model, "audio", "attach.noAudio", "attach.noAudioHint", "attach.noAudioNone");
+}
+
+/**
+ * @param {string} model
+ * @param {string} capability
+ * @param {string} what the notice's key
+ * @param {string} hint the key of the hint naming the models that can
+ * @param {string} none the key of the hint when no model can
+ */
+function refuseUnless(model, capability, what, hint, none) {
   const info = serverModels().find((m) => m.name === model);
-  if (!info || info.capabilities.includes("vision")) return false;
-  const seeing = serverModels().filter((m) => m.capabilities.includes("vision")).map((m) => m.name);
+  if (!info || info.capabilities.includes(capability)) return false;
+  const able = serverModels().filter((m) => m.capabilities.includes(capability)).map((m) => m.name);
   const wrap = addMessage("assistant", "");
   wrap.classList.add("refused");
   find(wrap, ".body").hidden = true;  // nothing was asked: only the notice
   find(wrap, ".who").textContent = "Gemma Desk";
-  addNote(wrap, "error", I18n.t("attach.noVision", { model }),
-    seeing.length ? I18n.t("attach.noVisionHint", { models: seeing.join(", ") }) : I18n.t("attach.noVisionNone"));
+  addNote(wrap, "error", I18n.t(what, { model }), able.length ? I18n.t(hint, { models: able.join(", ") }) : I18n.t(none));
   return true;
 }
 
@@ -135,7 +173,7 @@ function captionAll() {
   $("prompt").value = "";
   autoGrow();
   $("empty").hidden = true;
-  Batch.start({ photos: pending, prompt, model, container: $("messages"), onScroll: () => scrollDown() });
+  Batch.start({ photos: pending.filter((a) => !isClip(a)), prompt, model, container: $("messages"), onScroll: () => scrollDown() });
   clearAttachments();
   scrollDown(true);
 }
@@ -145,6 +183,10 @@ export function thumbsFor(attachments) {
   const row = document.createElement("div");
   row.className = "sent-thumbs";
   for (const a of attachments) {
+    if (isClip(a)) {
+      if (a.audio) row.append(player(a.audio, a.name));
+      continue;
+    }
     const img = document.createElement("img");
     img.src = /** @type {string} */ (a.thumbnail);  // photos ready to send have one
     img.alt = a.name;

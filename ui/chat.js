@@ -3,7 +3,7 @@
 // notes and actions), the composer, and one turn streamed from Rust into the page. The store saves as it
 // streams; this only shows. The view stays at the end while the user is there (see `pin`).
 
-import { clearAttachments, readyPhotos, refuseIfBlind, thumbsFor } from "./attachments.js";
+import { clearAttachments, isClip, player, readyPhotos, refuseIfBlind, refuseIfDeaf, thumbsFor } from "./attachments.js";
 import { $, button, find, findAll } from "./dom.js";
 import { toReport } from "./errors.js";
 import { I18n } from "./i18n.js";
@@ -239,6 +239,12 @@ function storedThumbs(images) {
   const row = document.createElement("div");
   row.className = "sent-thumbs";
   for (const i of images) {
+    if (i.mime.startsWith("audio/")) {
+      const audio = player("", I18n.t("attach.clip"));
+      invoke("image_data", { sha256: i.sha256 }).then((uri) => { audio.src = uri; }, () => {});
+      row.append(audio);
+      continue;
+    }
     const img = document.createElement("img");
     img.alt = `${i.width}×${i.height}`;
     img.width = Math.round((96 * i.width) / Math.max(1, i.height));
@@ -493,9 +499,11 @@ export async function send() {
   let text = promptEl.value;
   if ((!text.trim() && photos.length === 0) || streaming) return;
   const model = $("model-select").value;
-  if (photos.length) {
-    if (refuseIfBlind(model)) return;
-    if (!text.trim()) text = I18n.t("attach.defaultPrompt");
+  const clips = photos.filter(isClip);
+  if (photos.length > clips.length && refuseIfBlind(model)) return;
+  if (clips.length && refuseIfDeaf(model)) return;
+  if (photos.length && !text.trim()) {
+    text = I18n.t(clips.length === photos.length ? "attach.defaultAudioPrompt" : "attach.defaultPrompt");
   }
   if (model && !(await cloudConfirmed(model))) return;  // the text stays in the composer
   promptEl.value = "";

@@ -67,11 +67,12 @@
  */
 
 /**
- * `AttachmentView` (src-tauri/src/attach.rs): a photo prepared for sending (`id`), or one that could not be
+ * `AttachmentView` (src-tauri/src/attach.rs): a photo (or audio clip: `kind`) prepared for sending (`id`), or one that could not be
  * (`error`). The page marks the second kind `failed`.
  * @typedef {{
  *   id?: string | null, name: string, thumbnail?: string | null, width?: number, height?: number,
- *   error?: string | null, failed?: boolean,
+ *   error?: string | null, failed?: boolean, kind?: "image" | "audio", duration_ms?: number | null,
+ *   audio?: string | null,
  * }} AttachmentView
  */
 

@@ -4,6 +4,7 @@
 
 use crate::error::CmdResult;
 use crate::state::AppState;
+use gemma_desk_core::audio;
 use gemma_desk_core::images::{self, Detail, PrepareOptions, PreparedImage};
 use gemma_desk_core::{Error, Lang};
 use serde::Serialize;
@@ -21,6 +22,75 @@ pub struct AttachmentView {
     pub width: u32,
     pub height: u32,
     pub error: Option<String>,
+    /// `image` or `audio`.
+    pub kind: &'static str,
+    /// A clip's length, for its player.
+    pub duration_ms: Option<u64>,
+    /// A clip as prepared (16 kHz mono WAV), as a `data:` URI for the composer's player.
+    pub audio: Option<String>,
+}
+
+/// The file names taken as audio clips (the bytes decide the format; names only pick them out of a drop).
+const AUDIO_EXTENSIONS: &[&str] = &["wav", "mp3", "flac", "ogg", "oga", "opus", "m4a", "aac", "mp4a"];
+
+fn is_audio_file(p: &std::path::Path) -> bool {
+    p.is_file()
+        && p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Clips dropped or picked: refused at once (nothing read) unless the model in use hears; each decoded off the UI
+/// thread to 16 kHz mono WAV (at most 30 s) and kept for sending.
+async fn attach_clips(state: &AppState, paths: Vec<PathBuf>) -> Vec<AttachmentView> {
+    let lang = state.lang();
+    let model = state.settings.lock().unwrap().model.clone().unwrap_or_default();
+    let refused = match state.backend() {
+        Ok(backend) => backend.check_hears(&model).await.err(),
+        Err(e) => Some(e),
+    };
+    let mut views = Vec::new();
+    for path in paths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let result = match &refused {
+            Some(e) => Err(e.clone()),
+            None => tauri::async_runtime::spawn_blocking(move || {
+                audio::prepare_audio_file(&path, &audio::AudioOptions::default())
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::Other(format!("audio preparation failed: {e}")))),
+        };
+        views.push(match result {
+            Ok(clip) => {
+                let (duration_ms, uri) =
+                    (clip.duration_ms, format!("data:{};base64,{}", audio::AUDIO_MIME, clip.base64));
+                let id = state.add_clip(clip);
+                AttachmentView {
+                    duration_ms: Some(duration_ms),
+                    audio: Some(uri),
+                    ..AttachmentView::clip(Some(id), name, None)
+                }
+            }
+            Err(e) => AttachmentView::clip(None, name, Some(e.reason(lang))),
+        });
+    }
+    views
+}
+
+impl AttachmentView {
+    fn clip(id: Option<String>, name: String, error: Option<String>) -> AttachmentView {
+        AttachmentView {
+            id,
+            name,
+            thumbnail: None,
+            width: 0,
+            height: 0,
+            error,
+            kind: "audio",
+            duration_ms: None,
+            audio: None,
+        }
+    }
 }
 
 /// Photos are prepared for the chosen model's vision input (`/api/show`), else Gemma 3's 896 px. A model with a
@@ -41,6 +111,11 @@ async fn prepare_options(state: &AppState) -> PrepareOptions {
 /// Prepare the photos at `paths` (folders expand to the images in them) and keep them for sending.
 async fn attach_paths(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<AttachmentView> {
     let state = app.state::<AppState>();
+    let (clips, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| is_audio_file(p));
+    let mut views = if clips.is_empty() { Vec::new() } else { attach_clips(&state, clips).await };
+    if paths.is_empty() {
+        return views;
+    }
     let files = images::collect_images(&paths);
     let opts = prepare_options(&state).await;
     let work = files.clone();
@@ -50,7 +125,8 @@ async fn attach_paths(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<AttachmentVie
     .await
     .unwrap_or_default();
     let names = files.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-    names.zip(prepared).map(|(name, result)| keep(&state, name, result)).collect()
+    views.extend(names.zip(prepared).map(|(name, result)| keep(&state, name, result)));
+    views
 }
 
 /// A photo pasted from the clipboard: the bytes of an image file, when the webview's paste
@@ -99,11 +175,23 @@ fn keep(state: &AppState, name: String, result: Prepared) -> AttachmentView {
         Ok((thumbnail, image)) => {
             let (width, height) = (image.width, image.height);
             let id = state.add_attachment(image);
-            AttachmentView { id: Some(id), name, thumbnail, width, height, error: None }
+            AttachmentView { id: Some(id), name, thumbnail, width, height, ..photo_view() }
         }
-        Err(e) => {
-            AttachmentView { id: None, name, thumbnail: None, width: 0, height: 0, error: Some(e.reason(state.lang())) }
-        }
+        Err(e) => AttachmentView { name, error: Some(e.reason(state.lang())), ..photo_view() },
+    }
+}
+
+fn photo_view() -> AttachmentView {
+    AttachmentView {
+        id: None,
+        name: String::new(),
+        thumbnail: None,
+        width: 0,
+        height: 0,
+        error: None,
+        kind: "image",
+        duration_ms: None,
+        audio: None,
     }
 }
 
@@ -121,8 +209,9 @@ pub fn on_drop(app: &AppHandle, paths: Vec<PathBuf>) {
 pub async fn pick_images(app: AppHandle) -> Vec<AttachmentView> {
     let lang = app.state::<AppState>().lang();
     let picked = rfd::AsyncFileDialog::new()
-        .set_title(lang.pick("Choose photos", "选择照片"))
+        .set_title(lang.pick("Choose photos or audio clips", "选择照片或音频"))
         .add_filter(lang.pick("Images", "图片"), images::IMAGE_EXTENSIONS)
+        .add_filter(lang.pick("Audio clips", "音频"), AUDIO_EXTENSIONS)
         .pick_files()
         .await;
     let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();

@@ -6,6 +6,7 @@ use crate::conversations::ViewMessage;
 use crate::error::{CmdError, CmdResult};
 use crate::logging;
 use crate::state::{AnswerChoices, AppState};
+use gemma_desk_core::audio;
 use gemma_desk_core::images::{self, Detail};
 use gemma_desk_core::store::{Conversation, ImageInput};
 use gemma_desk_core::turn::{SavedTurn, Turn, TurnEvent};
@@ -53,8 +54,12 @@ pub async fn chat_send(
     // is saved (with the error in its answer).
     let detail = detail.unwrap_or_default();
     let mut photos = Vec::new();
+    let mut clips = Vec::new();
     for a in &attachments {
-        photos.push(state.attachment(a).ok_or_else(|| CmdError::photo_unavailable(a))?);
+        match state.clip(a) {
+            Some(clip) => clips.push(clip),
+            None => photos.push(state.attachment(a).ok_or_else(|| CmdError::photo_unavailable(a))?),
+        }
     }
     let mut choices = AnswerChoices { tools, think: think.unwrap_or_default(), image_max_tokens: None };
     // Photos were attached at the model's largest size (see attach.rs); here they get this conversation's detail.
@@ -71,7 +76,14 @@ pub async fn chat_send(
         .map_err(|e| Error::Other(e.to_string()))?;
         photos = fitted.map_err(|error| Error::Image { path: String::new(), error })?;
     }
-    let images = photos.iter().map(ImageInput::from).collect();
+    // Clips are kept with the question like its photos; the turn checks that the model hears them.
+    let mut images: Vec<ImageInput> = photos.iter().map(ImageInput::from).collect();
+    images.extend(clips.into_iter().map(|c| ImageInput {
+        bytes: c.wav,
+        mime: audio::AUDIO_MIME.into(),
+        width: 0,
+        height: 0,
+    }));
     let turn = Turn::send(state.conversations()?, conversation, &text, images, &model)?;
     // Saved with the question now: a retry is Regenerate, which reads them from the store.
     for a in &attachments {

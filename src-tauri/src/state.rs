@@ -3,6 +3,7 @@
 
 use crate::tasks::Tasks;
 use gemma_desk_core::agent::AnswerRequest;
+use gemma_desk_core::audio::PreparedAudio;
 use gemma_desk_core::images::PreparedImage;
 use gemma_desk_core::settings::{ApiKeys, ServerConfig, Settings, SettingsStore};
 use gemma_desk_core::store::Store;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub tasks: Tasks,
     /// Prepared photos by id: the webview refers to them, never to files.
     attachments: Mutex<HashMap<String, PreparedImage>>,
+    /// Audio clips for the next message, beside the photos (ids `clip-N`).
+    clips: Mutex<HashMap<String, PreparedAudio>>,
     next_attachment: AtomicU64,
     /// The client for the server in use, kept while that server's settings stay the same: a new client per
     /// answer meant a new connection (and a keychain read) each time, ~7–10 ms before the first token.
@@ -73,6 +76,7 @@ impl AppState {
             system_lang,
             tasks: Tasks::default(),
             attachments: Mutex::new(HashMap::new()),
+            clips: Mutex::new(HashMap::new()),
             next_attachment: AtomicU64::new(1),
             backend: Mutex::new(None),
         }
@@ -106,8 +110,19 @@ impl AppState {
         self.attachments.lock().unwrap().get(id).map(|p| p.base64.clone())
     }
 
+    pub fn clip(&self, id: &str) -> Option<PreparedAudio> {
+        self.clips.lock().unwrap().get(id).cloned()
+    }
+
+    pub fn add_clip(&self, clip: PreparedAudio) -> String {
+        let id = format!("clip-{}", self.next_attachment.fetch_add(1, Ordering::Relaxed));
+        self.clips.lock().unwrap().insert(id.clone(), clip);
+        id
+    }
+
+    /// Takes a photo or a clip out of the next message.
     pub fn remove_attachment(&self, id: &str) -> bool {
-        self.attachments.lock().unwrap().remove(id).is_some()
+        self.clips.lock().unwrap().remove(id).is_some() || self.attachments.lock().unwrap().remove(id).is_some()
     }
 
     pub fn lang(&self) -> Lang {

@@ -36,6 +36,8 @@ pub struct Turn {
     question: MessageId,
     /// Whether the question has photos: only a model that sees them may be asked.
     photos: bool,
+    /// Whether it has audio clips: only a model that hears them may be asked.
+    clips: bool,
     /// The user's message as saved (`None` when regenerating).
     user: Option<StoredMessage>,
     writer: StreamWriter,
@@ -47,6 +49,11 @@ pub struct SavedTurn {
     pub conversation: Conversation,
     pub user: Option<StoredMessage>,
     pub answer: StoredMessage,
+}
+
+/// Audio clips are kept with a message like its photos (the store keeps media by content), told apart by type.
+pub fn is_audio(mime: &str) -> bool {
+    mime.starts_with("audio/")
 }
 
 /// Photos only go to a model that sees them: said before anything is sent. A blank model is none.
@@ -109,7 +116,9 @@ impl Turn {
     }
 
     fn asking(store: &Store, question: &StoredMessage, user: Option<StoredMessage>, writer: StreamWriter) -> Turn {
-        Turn { store: store.clone(), question: question.id, photos: !question.images.is_empty(), user, writer }
+        let photos = question.images.iter().any(|i| !is_audio(&i.mime));
+        let clips = question.images.iter().any(|i| is_audio(&i.mime));
+        Turn { store: store.clone(), question: question.id, photos, clips, user, writer }
     }
 
     /// Ask the model and save its answer as it streams. `request` makes the request from the history up to the
@@ -122,7 +131,7 @@ impl Turn {
         request: impl FnOnce(Vec<Message>) -> AnswerRequest + Send,
         on_event: &mut (dyn FnMut(TurnEvent) + Send),
     ) -> Result<SavedTurn> {
-        let Turn { store, question, photos, user, mut writer } = self;
+        let Turn { store, question, photos, clips, user, mut writer } = self;
         let conversation = store.conversation(writer.conversation_id())?;
         on_event(TurnEvent::Started { conversation, user: user.clone(), answer_id: writer.id() });
         let request = request(store.chat_history(question)?);
@@ -132,6 +141,9 @@ impl Turn {
         let mut thought_for: Option<Duration> = None;
         let result = async {
             check_model(backend, &request.model, photos).await?;
+            if clips {
+                backend.check_hears(&request.model).await?;
+            }
             agent::answer(backend, request, &mut |event: AgentEvent| {
                 match &event {
                     AgentEvent::Thinking { .. } => {

@@ -1613,3 +1613,54 @@ async fn a_cloud_model_is_marked_never_chosen_unasked_and_asks_once_before_a_con
     .await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audio_clip_is_attached_with_its_length_and_sent_to_a_model_that_hears() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = with_gemma4();
+    emu.push_reply(Reply::text("That is an A (440 Hz)."));
+    let clip = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/audio/tone-440hz-44k1-stereo.mp3");
+    let clip = clip.canonicalize().unwrap().to_string_lossy().into_owned();
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    app.pick_model("gemma4:e4b").await;
+    let drop = "window.__TAURI__.core.invoke('e2e_drop', { paths: arguments[0] })";
+    app.client.execute(drop, vec![json!([clip])]).await.unwrap();
+    let caption = app
+        .wait("the clip", Duration::from_secs(30), "const f = document.querySelector('#attachments figure.clip:not(.failed)'); return f && f.querySelector('audio') && f.querySelector('figcaption').textContent")
+        .await;
+    assert!(caption.as_str().unwrap().contains("tone-440hz-44k1-stereo.mp3 · 0:0"), "its name and length: {caption}");
+    app.screenshot("audio-attached").await;
+    app.send("What note is this?").await;
+    app.wait(
+        "the answer",
+        Duration::from_secs(30),
+        "return document.querySelector('.msg.assistant') && !document.querySelector('.msg.assistant.streaming')",
+    )
+    .await;
+    assert_eq!(app.answer().await, "That is an A (440 Hz).");
+    let sent = emu.requests_to("/api/chat").pop().unwrap();
+    let audio: Vec<_> = sent.media.iter().filter(|m| m.kind == "audio").collect();
+    assert_eq!(audio.len(), 1, "{:?}", sent.media);
+    assert_eq!((audio[0].format.as_str(), audio[0].sample_rate, audio[0].channels), ("wav", Some(16_000), Some(1)));
+    assert_eq!(
+        app.js("return !!document.querySelector('.msg.user .sent-thumbs audio')").await,
+        true,
+        "a player under the question"
+    );
+    app.screenshot("audio-question").await;
+
+    // A model that cannot hear: refused at once, naming the one that can; nothing is read or sent.
+    app.pick_model("gemma3:4b").await;
+    app.client.execute(drop, vec![json!([clip])]).await.unwrap();
+    let refused = app
+        .wait(
+            "the refusal",
+            Duration::from_secs(30),
+            "const f = document.querySelector('#attachments figure.failed'); return f && f.textContent",
+        )
+        .await;
+    assert!(refused.as_str().unwrap().contains("gemma4:e4b"), "{refused}");
+    assert_eq!(emu.requests_to("/api/chat").len(), 1);
+    app.close().await;
+}

@@ -420,7 +420,13 @@ impl Store {
             for image in &m.images {
                 let bytes: Vec<u8> =
                     conn.query_row("SELECT data FROM images WHERE sha256 = ?1", [&image.sha256], |r| r.get(0))?;
-                msg.images.push(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes));
+                let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+                // Audio clips are kept beside photos; each client places them (see `Message::audio`).
+                if crate::turn::is_audio(&image.mime) {
+                    msg.audio.push(b64);
+                } else {
+                    msg.images.push(b64);
+                }
             }
             out.push(msg);
         }
