@@ -70,7 +70,7 @@ export function renderAttachments() {
     if (a.audio) fig.append(player(a.audio, a.name));
     const cap = document.createElement("figcaption");
     const length = isClip(a) && !a.failed ? ` · ${clipLength(a.duration_ms)}` : "";
-    cap.textContent = a.failed ? `${a.name}: ${a.error}` : `${isClip(a) ? "🔊 " : ""}${a.name}${length}`;
+    cap.textContent = a.failed ? `${a.name}: ${a.error}` : `${a.name}${length}`;
     const rm = document.createElement("button");
     rm.type = "button";
     rm.className = "remove";
