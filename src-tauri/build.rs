@@ -8,6 +8,7 @@ fn main() {
         "set_language",
         "set_model",
         "set_hide_cloud_models",
+        "context_window",
         "model_options",
         "set_model_options",
         "ask_once",

@@ -20,6 +20,7 @@ import { checkStatus, serverModels } from "./status.js";
 /** @typedef {import("./types.js").Turn} Turn */
 /** @typedef {import("./types.js").TurnEvent} TurnEvent */
 /** @typedef {import("./types.js").ModelInfo} ModelInfo */
+/** @typedef {import("./types.js").AnswerStats} AnswerStats */
 
 const { invoke, Channel } = window.__TAURI__.core;
 
@@ -299,6 +300,43 @@ function setActions(wrap, m) {
   }
 }
 
+// How full the context is after the last answer (the server's token counts against the length it runs the model
+// with), and a warning with a way out before Ollama starts dropping the oldest messages.
+const CONTEXT_WARN = 0.8;
+
+/**
+ * @param {AnswerStats | null | undefined} stats the last answer's
+ * @param {string | null} model
+ */
+export async function showContext(stats, model) {
+  const meter = $("context-meter");
+  const used = (stats?.prompt_tokens || 0) + (stats?.completion_tokens || 0);
+  /** @type {number | null} */
+  const total = used && model ? await invoke("context_window", { model }).catch(() => null) : null;
+  if (!used || !total || !model) { meter.hidden = true; return; }
+  const share = Math.min(1, used / total);
+  const pct = Math.round(share * 100);
+  const full = share >= CONTEXT_WARN;
+  meter.hidden = false;
+  meter.classList.toggle("warn", full);
+  $("context-bar").value = share;
+  const fmt = (/** @type {number} */ n) => n.toLocaleString(I18n.lang === "zh" ? "zh-CN" : "en-US");
+  $("context-text").textContent = I18n.t(full ? "ctx.full" : "ctx.used", { used: fmt(used), total: fmt(total), pct });
+  const raise = $("context-raise");
+  const info = serverModels().find((m) => m.name === model);
+  const most = info?.context_length || Infinity;
+  const next = Math.min(most, total * 2);
+  raise.hidden = !full || next <= total || info?.cloud === true;
+  raise.textContent = I18n.t("ctx.raise", { n: fmt(next) });
+  raise.onclick = async () => {
+    const options = await invoke("model_options", { model });
+    await invoke("set_model_options", { model, options: { ...options, num_ctx: next } });
+    raise.hidden = true;
+    meter.classList.remove("warn");
+    $("context-text").textContent = I18n.t("ctx.raised", { model, n: fmt(next) });
+  };
+}
+
 /** @param {boolean} on */
 function setStreaming(on) {
   $("send").hidden = on;
@@ -471,6 +509,7 @@ async function streamTurn(command, args, wrap, userWrap, choicesOf = choiceKey()
     setActions(wrap, turn.answer);
     if (userWrap && turn.user) setActions(userWrap, turn.user);
     const stats = turn.answer.stats || {};
+    showContext(stats, turn.answer.model);
     if (stats.done_reason === "length") addNote(wrap, "note", I18n.t("chat.incomplete"));
     if (stats.tokens_per_second) find(wrap, ".who").title = `${stats.tokens_per_second.toFixed(1)} tok/s`;
     return turn;

@@ -9,7 +9,7 @@
  *   "prompt": HTMLTextAreaElement, "opt-system": HTMLTextAreaElement,
  *   "model-select": HTMLSelectElement, "lang-select": HTMLSelectElement, "server-kind": HTMLSelectElement,
  *   "think-select": HTMLSelectElement, "detail-select": HTMLSelectElement, "hide-cloud": HTMLInputElement,
- *   "cloud-confirm": HTMLDialogElement,
+ *   "cloud-confirm": HTMLDialogElement, "context-bar": HTMLProgressElement,
  *   "search": HTMLInputElement, "rename-input": HTMLInputElement, "host-input": HTMLInputElement,
  *   "server-name": HTMLInputElement, "server-url": HTMLInputElement, "server-key": HTMLInputElement,
  *   "opt-temperature": HTMLInputElement, "opt-ctx": HTMLInputElement, "opt-keep": HTMLInputElement,

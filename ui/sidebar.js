@@ -6,7 +6,7 @@
 import * as Batch from "./batch.js";
 import { clearAttachments } from "./attachments.js";
 import {
-  dropMessage, isStreaming, messageElement, resetChoices, scrollDown, setToolsToggle, showChoices, stop,
+  dropMessage, isStreaming, messageElement, resetChoices, scrollDown, setToolsToggle, showChoices, showContext, stop,
 } from "./chat.js";
 import { $, find, findAll } from "./dom.js";
 import { toReport } from "./errors.js";
@@ -79,6 +79,8 @@ export function renderMessages(messages, { from, focus } = {}) {
   for (const m of messages.slice(shown.start)) part.append(messageElement(m));
   $("messages").append(part);
   $("empty").hidden = messages.length > 0;
+  const last = messages[messages.length - 1];
+  showContext(last && last.role === "assistant" ? last.stats : null, last ? last.model : null);
   updateEarlier();
   scrollDown(true);
   fillEarlier();
@@ -226,6 +228,7 @@ export function newChat() {
   clearAttachments();
   setToolsToggle(true);
   resetChoices();
+  showContext(null, null);
   clearMessages();
   showConversationHead();
   $("prompt").focus();

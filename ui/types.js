@@ -113,7 +113,7 @@
 
 /**
  * The `stats` an answer is saved with (src-tauri/src/chat.rs `finish`).
- * @typedef {{ mode?: string, rounds?: number, done_reason?: string | null, tokens_per_second?: number | null, thinking_ms?: number | null }} AnswerStats
+ * @typedef {{ mode?: string, rounds?: number, done_reason?: string | null, tokens_per_second?: number | null, thinking_ms?: number | null, prompt_tokens?: number | null, completion_tokens?: number | null }} AnswerStats
  */
 
 /**

@@ -77,6 +77,7 @@ macro_rules! handlers_with {
             settings::set_language,
             settings::set_model,
             settings::set_hide_cloud_models,
+            settings::context_window,
             settings::model_options,
             settings::set_model_options,
             // Servers: the list in Settings, and the status of the one in use

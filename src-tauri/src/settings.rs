@@ -88,6 +88,14 @@ pub fn set_model(state: State<'_, AppState>, model: Option<String>) -> CmdResult
     Ok(state.update(|s| s.model = model)?)
 }
 
+/// How many tokens `model`'s context holds (see `Backend::context_window`), for the context meter; `None` when
+/// the server does not say and no length is set.
+#[tauri::command]
+pub async fn context_window(state: State<'_, AppState>, model: String) -> CmdResult<Option<u64>> {
+    let num_ctx = state.settings.lock().unwrap().model_options.get(&model).and_then(|o| o.num_ctx);
+    Ok(state.backend()?.context_window(&model, num_ctx).await)
+}
+
 /// Leave cloud models out of the model picker (or show them again).
 #[tauri::command]
 pub fn set_hide_cloud_models(state: State<'_, AppState>, hide: bool) -> CmdResult<()> {

@@ -176,6 +176,8 @@ impl Turn {
                     "rounds": out.rounds,
                     "done_reason": out.done_reason,
                     "tokens_per_second": out.tokens_per_second,
+                    "prompt_tokens": out.prompt_tokens,
+                    "completion_tokens": out.completion_tokens,
                     "thinking_ms": thought_for.or(thinking_since.map(|t| t.elapsed())).map(|d| d.as_millis() as u64),
                 });
                 writer.finish(Some(stats))?

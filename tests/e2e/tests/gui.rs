@@ -1664,3 +1664,44 @@ async fn an_audio_clip_is_attached_with_its_length_and_sent_to_a_model_that_hear
     assert_eq!(emu.requests_to("/api/chat").len(), 1);
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_context_meter_warns_before_ollama_drops_messages_and_the_context_can_be_raised_from_it() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let emu = Emulator::start();
+    emu.push_reply(Reply::text("Short answer."));
+    let app = App::launch(Profile::new(), &emu.url()).await;
+    app.wait_connected().await;
+    app.click("#tools-toggle").await;
+    assert_eq!(app.js("return document.getElementById('context-meter').hidden").await, true, "nothing to show yet");
+    app.send("hi").await;
+    app.wait("the meter", Duration::from_secs(20), "return !document.getElementById('context-meter').hidden").await;
+    let text = app.js("return document.getElementById('context-text').textContent").await;
+    assert!(text.as_str().unwrap().contains("of 4,096 tokens"), "Ollama's context in use (/api/ps): {text}");
+    assert_eq!(app.js("return document.getElementById('context-meter').classList.contains('warn')").await, false);
+
+    // A long paste: about 3,500 of the 4,096 tokens.
+    emu.push_reply(Reply::text("Read it."));
+    app.js("const p = document.getElementById('prompt'); p.value = 'word '.repeat(2800); return true").await;
+    app.click("#send").await;
+    app.wait(
+        "the warning",
+        Duration::from_secs(20),
+        "return document.getElementById('context-meter').classList.contains('warn')",
+    )
+    .await;
+    let text = app.js("return document.getElementById('context-text').textContent").await;
+    assert!(text.as_str().unwrap().contains("drops the oldest messages"), "{text}");
+    app.screenshot("context-full").await;
+    assert_eq!(app.js("return document.getElementById('context-raise').textContent").await, "Raise to 8,192");
+    app.click("#context-raise").await;
+    emu.push_reply(Reply::text("Roomier."));
+    app.send("and now?").await;
+    app.wait("the third answer", Duration::from_secs(20), "return document.querySelectorAll('.msg.assistant').length === 3 && !document.querySelector('.msg.assistant.streaming')").await;
+    assert_eq!(
+        emu.requests_to("/api/chat").pop().unwrap().body["options"]["num_ctx"],
+        8192,
+        "raised for the next answer"
+    );
+    app.close().await;
+}

@@ -114,6 +114,12 @@ pub struct AgentOutcome {
     /// Each round's thinking, in order (rounds without any left out).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub thinking: Vec<String>,
+    /// Of the last round, as the server counted them: the prompt (the whole conversation, photos included) and
+    /// the answer. Together, how full the context is.
+    #[serde(skip)]
+    pub prompt_tokens: Option<u64>,
+    #[serde(skip)]
+    pub completion_tokens: Option<u64>,
 }
 
 /// The clock and zone the tools use; tests fix them.
@@ -231,6 +237,8 @@ fn outcome(
         done_reason: last.done_reason.clone(),
         tokens_per_second: last.tokens_per_second,
         thinking: thinking.rounds,
+        prompt_tokens: last.prompt_tokens,
+        completion_tokens: last.completion_tokens,
     }
 }
 

@@ -271,6 +271,15 @@ impl Backend {
         self.model_can(model, Capability::Tools).await
     }
 
+    /// How many tokens `model`'s context holds: what Ollama runs it with now (`/api/ps`), else `num_ctx` (the
+    /// user's setting for it), else nothing known. OpenAI-compatible servers fix it on their side and do not say.
+    pub async fn context_window(&self, model: &str, num_ctx: Option<u32>) -> Option<u64> {
+        match self {
+            Backend::Ollama(c) => c.context_in_use(model).await.ok().flatten().or(num_ctx.map(u64::from)),
+            Backend::OpenAi(_) => None,
+        }
+    }
+
     /// Audio goes only to a model that hears: checked before anything is read or sent where the server says what
     /// its models can do (a guess from a name never blocks), naming the installed models that can.
     pub async fn check_hears(&self, model: &str) -> Result<()> {

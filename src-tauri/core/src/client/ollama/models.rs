@@ -53,6 +53,24 @@ impl OllamaClient {
         models::resolve_model(named, needs, known, async || self.list_models().await).await
     }
 
+    /// The context length Ollama runs `model` with now (`/api/ps`' `context_length`: the `num_ctx` in use after
+    /// Ollama capped it), or `None` when it is not loaded or the server does not say (before 0.30).
+    pub async fn context_in_use(&self, model: &str) -> Result<Option<u64>> {
+        #[derive(Deserialize)]
+        struct Ps {
+            #[serde(default)]
+            models: Vec<Running>,
+        }
+        #[derive(Deserialize)]
+        struct Running {
+            name: String,
+            #[serde(default)]
+            context_length: Option<u64>,
+        }
+        let ps: Ps = self.get_json("api/ps").await?;
+        Ok(ps.models.into_iter().find(|m| same_model(&m.name, model)).and_then(|m| m.context_length).filter(|n| *n > 0))
+    }
+
     /// Details of one installed model: `/api/show`, and its size on disk from `/api/tags`.
     pub async fn details(&self, model: &str) -> Result<ModelDetails> {
         let (show, tags) = futures_util::future::join(self.show(model), self.get_json::<Tags>("api/tags")).await;
