@@ -54,35 +54,15 @@ enum Tools {
     Time,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ThinkArg {
-    Auto,
-    Off,
-    On,
-    Low,
-    Medium,
-    High,
-    Max,
+/// `--think`, read by the core's own parser (the values are the core's).
+fn parse_think(s: &str) -> std::result::Result<Think, String> {
+    let all: Vec<&str> = Think::ALL.iter().map(|t| t.as_str()).collect();
+    Think::parse(s).ok_or_else(|| format!("expected one of {}", all.join(", ")))
 }
 
-impl ThinkArg {
-    fn think(self) -> Think {
-        match self {
-            ThinkArg::Auto => Think::Auto,
-            ThinkArg::Off => Think::Off,
-            ThinkArg::On => Think::On,
-            ThinkArg::Low => Think::Low,
-            ThinkArg::Medium => Think::Medium,
-            ThinkArg::High => Think::High,
-            ThinkArg::Max => Think::Max,
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DetailArg {
-    Standard,
-    High,
+/// `--detail`, read by the core's own parser.
+fn parse_detail(s: &str) -> std::result::Result<Detail, String> {
+    Detail::parse(s).ok_or_else(|| "expected standard or high".to_string())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -143,11 +123,11 @@ enum Command {
         max_steps: u32,
         /// Whether the model thinks first: auto (the model's default; Gemma 4 thinks), off, on, or a level
         /// (low, medium, high, max). Thinking streams to stderr, never stdout
-        #[arg(long, value_enum, default_value_t = ThinkArg::Auto)]
-        think: ThinkArg,
+        #[arg(long, default_value = "auto", value_parser = parse_think, value_name = "auto|off|on|low|medium|high|max")]
+        think: Think,
         /// Photo detail for models with a variable image budget (Gemma 4): standard, or high for small text
-        #[arg(long, value_enum, default_value_t = DetailArg::Standard)]
-        detail: DetailArg,
+        #[arg(long, default_value = "standard", value_parser = parse_detail, value_name = "standard|high")]
+        detail: Detail,
         /// Print one JSON object at the end instead of streaming text
         #[arg(long)]
         json: bool,
@@ -264,13 +244,8 @@ async fn run(cli: Cli, lang: Lang) -> Result<()> {
         Command::Rm { model } => remove(ollama_only(&client, "rm", lang)?, &model, lang).await,
         Command::Show { model, json } => show(ollama_only(&client, "show", lang)?, &model, json, lang).await,
         Command::Chat { prompt, image, audio, system, tools, max_steps, think, detail, json } => {
-            let detail = match detail {
-                DetailArg::Standard => Detail::Standard,
-                DetailArg::High => Detail::High,
-            };
             let tools = tools == Tools::Time;
-            let chat_args =
-                ChatArgs { prompt, images: image, audio, system, tools, max_steps, think: think.think(), detail, json };
+            let chat_args = ChatArgs { prompt, images: image, audio, system, tools, max_steps, think, detail, json };
             chat(&client, cli.model.as_deref(), chat_args, lang).await
         }
         Command::Caption { paths, prompt, format, out } => {

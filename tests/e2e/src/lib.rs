@@ -35,6 +35,16 @@ pub fn cli() -> Command {
 }
 
 /// A port nothing listens on right now.
+/// The emulator with Gemma 4 e4b and the 31b cloud model installed after the defaults (gemma3:4b stays the
+/// first, so the default choice).
+pub fn emulator_with_gemma4() -> emulator::Emulator {
+    let emu = emulator::Emulator::start();
+    let mut models = emulator::ModelSpec::defaults();
+    models.extend([emulator::ModelSpec::gemma4_e4b(), emulator::ModelSpec::gemma4_31b_cloud()]);
+    emu.set_models(models);
+    emu
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

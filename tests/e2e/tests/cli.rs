@@ -1,7 +1,7 @@
 //! `gemma-desk-cli` as scripts use it: flags, stdout, stderr and exit codes, against the emulator.
 
-use gemma_desk_e2e::emulator::{Emulator, ModelSpec, Reply};
-use gemma_desk_e2e::{cli, fixture, free_port};
+use gemma_desk_e2e::emulator::{Emulator, Reply};
+use gemma_desk_e2e::{cli, emulator_with_gemma4, fixture, free_port};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Output, Stdio};
@@ -708,18 +708,9 @@ fn openai_time_tools_run_the_react_loop() {
     assert_eq!(last["role"], "user", "the observation comes as a user turn: {last}");
 }
 
-/// The emulator with Gemma 4 e4b and the 31b cloud model installed beside the defaults.
-fn with_gemma4() -> Emulator {
-    let emu = Emulator::start();
-    let mut models = ModelSpec::defaults();
-    models.extend([ModelSpec::gemma4_e4b(), ModelSpec::gemma4_31b_cloud()]);
-    emu.set_models(models);
-    emu
-}
-
 #[test]
 fn models_say_where_cloud_models_run_and_merge_what_the_list_leaves_out() {
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     let out = run(&["models", "--json"], &emu);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
@@ -738,7 +729,7 @@ fn models_say_where_cloud_models_run_and_merge_what_the_list_leaves_out() {
 
 #[test]
 fn thinking_streams_to_stderr_and_json_keeps_every_round() {
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     emu.push_reply(Reply::text("Paris.").thinking("France, capital: Paris."));
     let out = run(&["--model", "gemma4:e4b", "chat", "Capital of France?"], &emu);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -763,7 +754,7 @@ fn thinking_streams_to_stderr_and_json_keeps_every_round() {
 
 #[test]
 fn think_on_to_a_model_that_does_not_think_exits_4_before_sending() {
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     let out = run(&["--model", "gemma3:4b", "chat", "--think", "on", "hi"], &emu);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains("think"), "{}", stderr(&out));
@@ -784,7 +775,7 @@ fn jpeg_size(b64: &str) -> (u32, u32) {
 
 #[test]
 fn gemma4_gets_photos_by_its_pixel_budget_and_high_detail_asks_for_more() {
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     let photo = fixture("coffee-12mp.jpg");
     let out = run(&["--model", "gemma4:e4b", "chat", "--image", &photo, "what?"], &emu);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -816,7 +807,7 @@ fn audio_fixture(name: &str) -> String {
 
 #[test]
 fn audio_goes_to_a_model_that_hears_as_16_khz_mono_wav() {
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     let clip = audio_fixture("tone-440hz-44k1-stereo.mp3");
     let out = run(&["--model", "gemma4:e4b", "chat", "--audio", &clip, "What note is this?"], &emu);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -842,7 +833,7 @@ fn audio_goes_to_a_model_that_hears_as_16_khz_mono_wav() {
 
 #[test]
 fn audio_is_refused_before_sending_to_a_deaf_model_or_when_too_long_or_unreadable() {
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     let clip = audio_fixture("tone-440hz-44k1-stereo.mp3");
     let out = run(&["--model", "gemma3:4b", "chat", "--audio", &clip, "hi"], &emu);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));

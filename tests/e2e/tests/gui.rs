@@ -5,7 +5,9 @@ use fantoccini::actions::InputSource;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use gemma_desk_e2e::emulator::{Emulator, ModelSpec, Reply};
-use gemma_desk_e2e::{artifacts_dir, binary, fixture, free_port, start_driver, Display, Proc, Profile};
+use gemma_desk_e2e::{
+    artifacts_dir, binary, emulator_with_gemma4, fixture, free_port, start_driver, Display, Proc, Profile,
+};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -1422,15 +1424,6 @@ async fn the_about_box_names_the_licences_and_diagnostics_and_logs_leave_out_con
     app.close().await;
 }
 
-/// The emulator with Gemma 4 e4b and the 31b cloud model installed after gemma3:4b (so gemma3:4b is the default).
-fn with_gemma4() -> Emulator {
-    let emu = Emulator::start();
-    let mut models = ModelSpec::defaults();
-    models.extend([ModelSpec::gemma4_e4b(), ModelSpec::gemma4_31b_cloud()]);
-    emu.set_models(models);
-    emu
-}
-
 impl App {
     /// Picks `model` in the model picker, as a user does.
     async fn pick_model(&self, model: &str) {
@@ -1454,7 +1447,7 @@ impl App {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gemma4_answer_shows_its_thinking_as_it_arrives_and_folds_it_away_when_the_answer_starts() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     // 400 ms between pieces: the panel must show the first piece before the second is sent.
     emu.push_reply(
         Reply::chunks(&["Paris ", "is the capital."])
@@ -1515,7 +1508,7 @@ async fn a_gemma4_answer_shows_its_thinking_as_it_arrives_and_folds_it_away_when
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_time_question_with_gemma4_shows_its_thinking_the_native_call_and_the_answer() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     emu.push_reply(
         Reply::default()
             .thinking("I need the time in Tokyo.")
@@ -1554,7 +1547,7 @@ async fn a_time_question_with_gemma4_shows_its_thinking_the_native_call_and_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cloud_model_is_marked_never_chosen_unasked_and_asks_once_before_a_conversation_goes_to_it() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     let app = App::launch(Profile::new(), &emu.url()).await;
     app.wait_connected().await;
     assert_eq!(app.js("return document.getElementById('model-select').value").await, "gemma3:4b");
@@ -1617,7 +1610,7 @@ async fn a_cloud_model_is_marked_never_chosen_unasked_and_asks_once_before_a_con
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audio_clip_is_attached_with_its_length_and_sent_to_a_model_that_hears() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let emu = with_gemma4();
+    let emu = emulator_with_gemma4();
     emu.push_reply(Reply::text("That is an A (440 Hz)."));
     let clip = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/audio/tone-440hz-44k1-stereo.mp3");
     let clip = clip.canonicalize().unwrap().to_string_lossy().into_owned();

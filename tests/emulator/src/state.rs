@@ -117,7 +117,9 @@ impl Inner {
             return; // keep_alive 0 unloads right after the request.
         }
         let expires_at = (secs > 0.0).then(|| SystemTime::now() + Duration::from_secs_f64(secs));
-        self.loaded.insert(0, Loaded { spec: spec.clone(), expires_at, context_length: num_ctx });
+        // Ollama caps `num_ctx` at the model's trained context (GEMMA4-FACTS.md §8); `/api/ps` shows the result.
+        let context_length = num_ctx.min(spec.context_length);
+        self.loaded.insert(0, Loaded { spec: spec.clone(), expires_at, context_length });
     }
 
     pub fn unload(&mut self, name: &str) {

@@ -209,14 +209,25 @@ async fn run_plain(
 ) -> Result<AgentOutcome> {
     let chat = round_request(&req, req.messages.clone(), req.options.clone());
     let mut thinking = ThinkingRounds::new();
+    let out = ask(client, &chat, &mut thinking, on_event).await?;
+    Ok(outcome(out.content.clone(), &req.model, Vec::new(), 1, Mode::Plain, &out, thinking))
+}
+
+/// One round whose text all goes to the user as it streams (plain and native), its thinking too.
+async fn ask(
+    client: &Backend,
+    chat: &ChatRequest,
+    thinking: &mut ThinkingRounds,
+    on_event: &mut (dyn FnMut(AgentEvent) + Send),
+) -> Result<ChatOutcome> {
     let out = client
-        .chat_stream(&chat, |p| match p {
+        .chat_stream(chat, |p| match p {
             Piece::Thinking(t) => on_event(thinking.piece(t)),
             Piece::Text(t) => on_event(AgentEvent::Delta { text: t.to_string() }),
         })
         .await?;
     thinking.end_round(&out);
-    Ok(outcome(out.content.clone(), &req.model, Vec::new(), 1, Mode::Plain, &out, thinking))
+    Ok(out)
 }
 
 fn outcome(
@@ -526,13 +537,7 @@ async fn run_native(
         if !at_limit {
             chat.tools = specs.clone();
         }
-        let out = client
-            .chat_stream(&chat, |p| match p {
-                Piece::Thinking(t) => on_event(thinking.piece(t)),
-                Piece::Text(t) => on_event(AgentEvent::Delta { text: t.to_string() }),
-            })
-            .await?;
-        thinking.end_round(&out);
+        let out = ask(client, &chat, &mut thinking, on_event).await?;
         // What the model thought before acting: its words if it wrote any, else its thinking.
         let thought = Some(out.content.trim()).filter(|c| !c.is_empty()).unwrap_or(out.thinking.trim()).to_string();
         let mut assistant = Message::assistant(out.content.clone());
