@@ -9,7 +9,7 @@ use crate::state::{AnswerChoices, AppState};
 use gemma_desk_core::audio;
 use gemma_desk_core::images::{self, Detail};
 use gemma_desk_core::store::{Conversation, ImageInput};
-use gemma_desk_core::turn::{SavedTurn, Turn, TurnEvent};
+use gemma_desk_core::turn::{self, SavedTurn, Turn, TurnEvent};
 use gemma_desk_core::{Error, Message, Think};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -60,6 +60,9 @@ pub async fn chat_send(
             Some(clip) => clips.push(clip),
             None => photos.push(state.attachment(a).ok_or_else(|| CmdError::photo_unavailable(a))?),
         }
+    }
+    if let Ok(backend) = state.backend() {
+        turn::refuse_early(&backend, &model, !photos.is_empty(), !clips.is_empty()).await?;
     }
     let mut choices = AnswerChoices { tools, think: think.unwrap_or_default(), image_max_tokens: None };
     // Photos were attached at the model's largest size (see attach.rs); here they get this conversation's detail.

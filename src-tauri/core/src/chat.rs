@@ -132,6 +132,15 @@ pub enum Piece<'a> {
     Thinking(&'a str),
 }
 
+/// For callers that show only the answer: passes its text on and drops the thinking.
+pub fn text_only(mut on_delta: impl FnMut(&str)) -> impl FnMut(Piece<'_>) {
+    move |p| {
+        if let Piece::Text(t) = p {
+            on_delta(t)
+        }
+    }
+}
+
 impl Message {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
         Message {

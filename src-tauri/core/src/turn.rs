@@ -56,6 +56,22 @@ pub fn is_audio(mime: &str) -> bool {
     mime.starts_with("audio/")
 }
 
+/// Said before anything is saved, where the server can tell: no model chosen, photos for a model that does not see,
+/// clips for one that does not hear. A server that cannot be asked refuses nothing here: the question is then saved
+/// and its answer says what went wrong ([`Turn::answer`] checks again), so typed text is never lost to a server
+/// that is down.
+pub async fn refuse_early(backend: &Backend, model: &str, photos: bool, clips: bool) -> Result<()> {
+    let refusal = |r: Result<()>| match r {
+        Err(e @ (Error::ModelUnable { .. } | Error::NoSuitableModel { .. } | Error::CannotHear { .. })) => Err(e),
+        _ => Ok(()),
+    };
+    refusal(check_model(backend, model, photos).await)?;
+    if clips {
+        refusal(backend.check_hears(model).await)?;
+    }
+    Ok(())
+}
+
 /// Photos only go to a model that sees them: said before anything is sent. A blank model is none.
 pub async fn check_model(backend: &Backend, model: &str, images: bool) -> Result<()> {
     if model.trim().is_empty() {

@@ -5,7 +5,7 @@
 
 use gemma_desk_core::agent::{AgentEvent, AnswerRequest};
 use gemma_desk_core::store::{ImageInput, MessageStatus, Store, StoredMessage};
-use gemma_desk_core::turn::{SavedTurn, Turn, TurnEvent};
+use gemma_desk_core::turn::{self, SavedTurn, Turn, TurnEvent};
 use gemma_desk_core::{Backend, Error, Lang, Message, Role, ServerKind};
 use ollama_emulator::{Emulator, Reply};
 use serde_json::Value;
@@ -203,6 +203,22 @@ fn saved_pair(store: &Store, events: &[TurnEvent]) -> (StoredMessage, StoredMess
         assert_eq!(user.id, question.id);
     }
     (question, answer)
+}
+
+#[tokio::test]
+async fn photos_go_only_to_a_model_that_sees_and_nothing_is_saved_before_that() {
+    // Where the server can tell, the app refuses before saving anything (`refuse_early`, as chat_send does).
+    let s = setup();
+    let r = turn::refuse_early(&s.backend, "gemma3:1b", true, false).await;
+    assert!(matches!(r, Err(Error::ModelUnable { .. })), "{:?}", r.err());
+    let r = turn::refuse_early(&s.backend, " ", false, false).await;
+    assert!(matches!(r, Err(Error::NoSuitableModel { .. })), "{:?}", r.err());
+    assert!(s.store.list_conversations().unwrap().is_empty());
+    assert!(s.emu.requests_to("/api/chat").is_empty());
+    // A server that cannot be asked refuses nothing early: the question is saved and the answer says why.
+    let gone = Backend::connect(ServerKind::Ollama, Some("http://127.0.0.1:9"), None).unwrap();
+    assert!(turn::refuse_early(&gone, "gemma3:1b", true, false).await.is_ok());
+    assert!(turn::refuse_early(&s.backend, "gemma3:4b", true, false).await.is_ok());
 }
 
 #[tokio::test]

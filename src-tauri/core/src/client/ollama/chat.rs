@@ -2,7 +2,7 @@
 //! `ChatOutcome`.
 
 use super::OllamaClient;
-use crate::chat::{ChatOutcome, ChatRequest, Message, Piece};
+use crate::chat::{text_only, ChatOutcome, ChatRequest, Message, Piece};
 use crate::client::ndjson::NdjsonReader;
 use crate::error::{Error, Result};
 use serde::Deserialize;
@@ -10,13 +10,8 @@ use serde_json::{json, Value};
 
 impl OllamaClient {
     /// Streamed chat over `/api/chat`, the answer's text only: see [`chat_stream`](Self::chat_stream).
-    pub async fn chat(&self, req: &ChatRequest, mut on_delta: impl FnMut(&str)) -> Result<ChatOutcome> {
-        self.chat_stream(req, |p| {
-            if let Piece::Text(t) = p {
-                on_delta(t)
-            }
-        })
-        .await
+    pub async fn chat(&self, req: &ChatRequest, on_delta: impl FnMut(&str)) -> Result<ChatOutcome> {
+        self.chat_stream(req, text_only(on_delta)).await
     }
 
     /// Streamed chat over `/api/chat`. `on_piece` gets each piece of thinking and of text as it arrives (a

@@ -2,7 +2,7 @@
 //! a model, streamed chat, and the errors these servers send, in any of their shapes.
 
 use super::wire::{chat_body, Chunk, ToolCallDelta, ToolCallParts};
-use crate::chat::{ChatOutcome, ChatRequest, Piece};
+use crate::chat::{text_only, ChatOutcome, ChatRequest, Piece};
 use crate::client::sse::SseReader;
 use crate::client::{failure_message, host, truncate, ClientOptions};
 use crate::error::{Error, Result};
@@ -214,13 +214,8 @@ impl OpenAiClient {
     }
 
     /// Streamed chat over `chat/completions`, the answer's text only: see [`chat_stream`](Self::chat_stream).
-    pub async fn chat(&self, req: &ChatRequest, mut on_delta: impl FnMut(&str)) -> Result<ChatOutcome> {
-        self.chat_stream(req, |p| {
-            if let Piece::Text(t) = p {
-                on_delta(t)
-            }
-        })
-        .await
+    pub async fn chat(&self, req: &ChatRequest, on_delta: impl FnMut(&str)) -> Result<ChatOutcome> {
+        self.chat_stream(req, text_only(on_delta)).await
     }
 
     /// Streamed chat over `chat/completions`. `on_piece` gets each piece of reasoning (`delta.reasoning`, as
