@@ -69,9 +69,7 @@ pub async fn chat_send(
     // Without a server to ask, they go as attached (and the answer fails with that error, saved).
     if let (false, Ok(backend)) = (photos.is_empty(), state.backend()) {
         let opts = backend.prepare_options(&model, detail).await;
-        if opts.pixel_budget.is_some() && detail == Detail::High {
-            choices.image_max_tokens = Some(detail.gemma4_tokens());
-        }
+        choices.image_max_tokens = detail.image_max_tokens(&opts);
         let fitted = tauri::async_runtime::spawn_blocking(move || {
             photos.iter().map(|p| images::refit(p, &opts)).collect::<Result<Vec<_>, _>>()
         })

@@ -659,9 +659,7 @@ async fn chat(client: &Backend, model: Option<&str>, args: ChatArgs, lang: Lang)
     } else {
         let opts = client.prepare_options(&model, detail).await;
         // Gemma 4 at high detail: the server is asked for the larger budget too.
-        if detail == Detail::High && opts.pixel_budget.is_some() {
-            image_max_tokens = Some(detail.gemma4_tokens());
-        }
+        image_max_tokens = detail.image_max_tokens(&opts);
         let prepared = tokio::task::spawn_blocking(move || images::prepare_many(&image_paths, &opts))
             .await
             .map_err(|e| Error::Other(format!("image preparation failed: {e}")))?;

@@ -247,22 +247,24 @@ impl Backend {
         }
     }
 
+    /// What the server says of one model (Ollama's `/api/show`; for an OpenAI-compatible server, see
+    /// `OpenAiClient::model_info`), or `None` when it cannot be asked.
+    async fn model_info(&self, model: &str) -> Option<ModelInfo> {
+        match self {
+            Backend::Ollama(c) => Some(ModelInfo::named(model).with_show(Some(&c.show(model).await.ok()?))),
+            Backend::OpenAi(c) => c.model_info(model).await.ok(),
+        }
+    }
+
     /// The side of the square the model's vision encoder sees, where the server says.
     pub async fn vision_image_size(&self, model: &str) -> Option<u32> {
-        match self {
-            Backend::Ollama(c) => ModelInfo::named(model).with_show(Some(&c.show(model).await.ok()?)).vision_image_size,
-            Backend::OpenAi(c) => c.model_info(model).await.ok()?.vision_image_size,
-        }
+        self.model_info(model).await?.vision_image_size
     }
 
     /// How photos are prepared for `model` at `detail` (see [`ModelInfo::prepare_options`]); Gemma 3's 896 px
     /// when the server cannot say.
     pub async fn prepare_options(&self, model: &str, detail: Detail) -> PrepareOptions {
-        let info = match self {
-            Backend::Ollama(c) => c.show(model).await.ok().map(|show| ModelInfo::named(model).with_show(Some(&show))),
-            Backend::OpenAi(c) => c.model_info(model).await.ok(),
-        };
-        info.unwrap_or_else(|| ModelInfo::named(model)).prepare_options(detail)
+        self.model_info(model).await.unwrap_or_else(|| ModelInfo::named(model)).prepare_options(detail)
     }
 
     /// Whether `tools` may be sent for this model. Ollama answers 400 to tools for a model without

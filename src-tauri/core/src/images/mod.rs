@@ -107,6 +107,12 @@ impl Detail {
     pub fn gemma4_pixels(self) -> u64 {
         u64::from(self.gemma4_tokens()) * GEMMA4_TOKEN_SIDE * GEMMA4_TOKEN_SIDE
     }
+
+    /// What to ask the server for (`options.image_max_tokens`) with photos prepared by `opts`: the high budget,
+    /// only at high detail and only for a model sized by a budget (Gemma 4); otherwise nothing.
+    pub fn image_max_tokens(self, opts: &PrepareOptions) -> Option<u32> {
+        (self == Detail::High && opts.pixel_budget.is_some()).then(|| self.gemma4_tokens())
+    }
 }
 
 /// How images are prepared.
